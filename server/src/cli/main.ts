@@ -1,0 +1,223 @@
+/**
+ * `discforge`: the command-line entry of the mastering engine (the same engine the language server hosts).
+ * Exit codes: 0 success, 2 bad input (the message names the file and position), 1 anything else,
+ * 130 interrupted.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { buildImage, hasErrors, planProject, type Progress } from '../engine/build';
+import { formatInspectText, inspectImage } from '../engine/inspect';
+import { formatBytes } from '../engine/media';
+import { CancelledError, formatDiagnostic, InputError, type Diagnostic } from '../engine/util/errors';
+import { version } from '../../../package.json';
+
+const HELP: Record<string, string> = {
+  main: `discforge ${version} — disc mastering from a declarative manifest (*.disc.json)
+
+Usage: discforge <command> [options]
+
+Commands:
+  build <manifest>     build the image the manifest describes
+  check <manifest>     validate the manifest and plan the image without writing it
+  inspect <image>      show an image's volume descriptors and file system trees
+
+Options:
+  -h, --help           help (also: discforge <command> --help)
+  -v, --version        print the version`,
+  build: `Usage: discforge build <manifest> [--output PATH] [--progress json]
+
+Builds the image described by <manifest> (JSON with comments). The image is written to PATH.partial and
+renamed to PATH when complete; an interrupted or failed build leaves nothing under PATH.
+
+Options:
+  -o, --output PATH    where to write the image (default: the manifest's "output", else <name>.iso beside it)
+  --progress json      print progress as one JSON object per line on stderr:
+                       {"phase":"scan|plan|write|done","done":N,"total":N}
+  -q, --quiet          print only errors and warnings`,
+  check: `Usage: discforge check <manifest> [--json]
+
+Validates the manifest (syntax, schema, sources, names, capacity) and prints the planned image size.
+Exit 0 when it would build, 2 when it has errors.
+
+Options:
+  --json               print the diagnostics and the plan as JSON on stdout`,
+  inspect: `Usage: discforge inspect <image> [--json]
+
+Shows the volume descriptors and, per file system (ISO 9660, Joliet, Rock Ridge, ISO 9660:1999), the
+directory tree with sizes and extents. Damaged or hostile images give a clear error or a list of problems.
+
+Options:
+  --json               print the report as JSON`,
+};
+
+interface Args {
+  positional: string[];
+  flags: Map<string, string | true>;
+}
+
+const VALUE_FLAGS = new Set(['--output', '-o', '--progress']);
+
+function parseArgs(argv: string[]): Args {
+  const positional: string[] = [];
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') {
+      positional.push(...argv.slice(i + 1));
+      break;
+    }
+    if (a.startsWith('-') && a.length > 1) {
+      const eq = a.indexOf('=');
+      const name = eq > 0 ? a.slice(0, eq) : a;
+      if (VALUE_FLAGS.has(name)) {
+        const value = eq > 0 ? a.slice(eq + 1) : argv[++i];
+        if (value === undefined) throw new UsageError(`${name} needs a value`);
+        flags.set(name, value);
+      } else flags.set(name, true);
+    } else positional.push(a);
+  }
+  return { positional, flags };
+}
+
+class UsageError extends Error {}
+
+function printDiagnostics(diags: Diagnostic[], quiet = false): void {
+  for (const d of diags) if (!quiet || d.severity === 'error') process.stderr.write(formatDiagnostic(d) + '\n');
+}
+
+function checkFlags(args: Args, allowed: string[]): void {
+  for (const f of args.flags.keys()) {
+    if (!allowed.includes(f)) throw new UsageError(`unknown option ${f}`);
+  }
+}
+
+async function cmdBuild(args: Args): Promise<number> {
+  checkFlags(args, ['--output', '-o', '--progress', '--quiet', '-q']);
+  const manifest = args.positional[0];
+  if (!manifest || args.positional.length > 1) throw new UsageError('build takes one manifest');
+  const progressMode = args.flags.get('--progress');
+  if (progressMode !== undefined && progressMode !== 'json') throw new UsageError('--progress takes "json"');
+  const quiet = args.flags.has('--quiet') || args.flags.has('-q');
+  const output = (args.flags.get('--output') ?? args.flags.get('-o')) as string | undefined;
+
+  const controller = new AbortController();
+  const onSignal = () => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const started = Date.now();
+  const onProgress = progressMode === 'json'
+    ? (p: Progress) => process.stderr.write(JSON.stringify(p) + '\n')
+    : undefined;
+  try {
+    const result = await buildImage(manifest, { output, onProgress, signal: controller.signal });
+    printDiagnostics(result.plan.diagnostics, quiet);
+    if (!quiet) {
+      const s = result.plan.stats!;
+      const secs = (Date.now() - started) / 1000;
+      process.stdout.write(
+        `wrote ${path.relative(process.cwd(), result.output) || result.output}: ${formatBytes(result.bytes)} (${result.bytes} bytes), ` +
+          `${s.files} files, ${s.directories} folders, in ${secs.toFixed(2)} s\n`,
+      );
+    }
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function cmdCheck(args: Args): number {
+  checkFlags(args, ['--json']);
+  const manifest = args.positional[0];
+  if (!manifest || args.positional.length > 1) throw new UsageError('check takes one manifest');
+  const plan = planProject(manifest);
+  const ok = !hasErrors(plan.diagnostics);
+  if (args.flags.has('--json')) {
+    process.stdout.write(JSON.stringify({
+      ok, diagnostics: plan.diagnostics, bytes: plan.bytes, blocks: plan.image?.blocks, stats: plan.stats, output: plan.output,
+    }, null, 2) + '\n');
+  } else {
+    printDiagnostics(plan.diagnostics);
+    if (ok && plan.bytes !== undefined) {
+      const s = plan.stats!;
+      process.stdout.write(`${manifest}: ok — ${formatBytes(plan.bytes)} (${plan.bytes} bytes), ${s.files} files, ${s.directories} folders\n`);
+    }
+  }
+  return ok ? 0 : 2;
+}
+
+async function cmdInspect(args: Args): Promise<number> {
+  checkFlags(args, ['--json']);
+  const image = args.positional[0];
+  if (!image || args.positional.length > 1) throw new UsageError('inspect takes one image');
+  if (!fs.existsSync(image)) throw new InputError(`${image}: no such file`);
+  const report = await inspectImage(image);
+  process.stdout.write(args.flags.has('--json') ? JSON.stringify(report, null, 2) + '\n' : formatInspectText(report));
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let command: string | undefined;
+  try {
+    const args = parseArgs(argv);
+    command = args.positional.shift();
+    if (args.flags.has('--version') || args.flags.has('-v')) {
+      process.stdout.write(`${version}\n`);
+      return 0;
+    }
+    if (args.flags.has('--help') || args.flags.has('-h') || command === 'help' || command === undefined) {
+      const topic = command === 'help' ? args.positional[0] : command;
+      process.stdout.write((HELP[topic ?? 'main'] ?? HELP.main) + '\n');
+      return command === undefined && !args.flags.has('--help') && !args.flags.has('-h') ? 2 : 0;
+    }
+    switch (command) {
+      case 'build':
+        return await cmdBuild(args);
+      case 'check':
+        return cmdCheck(args);
+      case 'inspect':
+        return await cmdInspect(args);
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`discforge: ${err.message}\n${HELP[command ?? 'main'] ?? HELP.main}\n`);
+      return 2;
+    }
+    if (err instanceof InputError) {
+      printDiagnostics(err.diagnostics);
+      if (err.diagnostics.length === 0 || !err.diagnostics.some((d) => d.severity === 'error')) {
+        process.stderr.write(`discforge: error: ${err.message}\n`);
+      }
+      return 2;
+    }
+    if (err instanceof CancelledError) {
+      process.stderr.write(`discforge: ${err.message}; nothing was written\n`);
+      return 130;
+    }
+    const e = err as NodeJS.ErrnoException;
+    process.stderr.write(`discforge: error: ${e.message}\n`);
+    if (process.env.DISCFORGE_DEBUG) process.stderr.write(`${e.stack}\n`);
+    return 1;
+  }
+}
+
+/** Runs the CLI with the process's arguments and sets the exit code (bin/discforge.js calls this). */
+export function run(): void {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`discforge: internal error: ${(err as Error).message}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
+
+if (require.main === module || process.env.DISCFORGE_RUN_CLI) run();

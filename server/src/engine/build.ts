@@ -1,0 +1,202 @@
+/**
+ * The mastering pipeline, as one API for the CLI, the language server and tasks:
+ * load (syntax + schema) → resolve (sources → disc tree) → plan (every extent, the exact size) → write.
+ * Planning never reads file data, so it is cheap enough to run on every edit.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { IsoImage } from './iso9660/image';
+import type { IsoLevel } from './iso9660/names';
+import { loadManifest, parseManifest, type LoadedManifest } from './manifest/load';
+import type { DiscProject, FileSystem } from './manifest/types.generated';
+import { formatBytes, MEDIA } from './media';
+import { treeStats, type DirNode, type TreeNode, type TreeStats } from './model';
+import { ImageSink } from './image/sink';
+import { resolveTree } from './resolve/resolve';
+import { InputError, type Diagnostic } from './util/errors';
+import { SECTOR } from './iso9660/encode';
+
+export type Phase = 'load' | 'scan' | 'plan' | 'write' | 'done';
+
+export interface Progress {
+  phase: Phase;
+  done: number;
+  total: number;
+}
+
+export interface PlanOptions {
+  /** Manifest text to use instead of the file's (an editor's unsaved buffer). */
+  text?: string;
+  /** Overrides the manifest's `output` (relative to the current directory). */
+  output?: string;
+  onProgress?: (p: Progress) => void;
+  /** "Now" for images without `volume.created` (tests fix it). */
+  nowMs?: number;
+}
+
+export interface Plan {
+  loaded: LoadedManifest;
+  project?: DiscProject;
+  root?: DirNode;
+  stats?: TreeStats;
+  image?: IsoImage;
+  /** Size of the planned image in bytes. */
+  bytes?: number;
+  output?: string;
+  diagnostics: Diagnostic[];
+}
+
+export const DEFAULT_FILE_SYSTEMS: FileSystem[] = ['iso9660', 'joliet', 'rockridge'];
+
+export function hasErrors(diags: Diagnostic[]): boolean {
+  return diags.some((d) => d.severity === 'error');
+}
+
+/** Loads, resolves and plans a manifest. Never throws for bad input: problems come back as diagnostics. */
+export function planProject(manifestPath: string, opts: PlanOptions = {}): Plan {
+  opts.onProgress?.({ phase: 'load', done: 0, total: 1 });
+  const loaded = opts.text !== undefined ? parseManifest(manifestPath, opts.text) : loadManifest(manifestPath);
+  const plan: Plan = { loaded, diagnostics: [...loaded.diagnostics] };
+  const project = loaded.project;
+  if (!project) return plan;
+  plan.project = project;
+  const doc = loaded.doc;
+
+  const fileSystems = project.fileSystems ?? DEFAULT_FILE_SYSTEMS;
+  if (!fileSystems.includes('iso9660')) {
+    plan.diagnostics.push(doc.diagnostic(['fileSystems'], 'filesystems', '"iso9660" is required: the primary volume descriptor always holds an ISO 9660 tree'));
+    return plan;
+  }
+  const rockRidge = fileSystems.includes('rockridge');
+  const level = (project.iso9660?.level ?? 3) as IsoLevel;
+  let createdMs: number | undefined;
+  if (project.volume?.created !== undefined) createdMs = Date.parse(project.volume.created);
+
+  const output = opts.output !== undefined
+    ? path.resolve(opts.output)
+    : path.resolve(path.dirname(path.resolve(manifestPath)), project.output ?? defaultOutput(manifestPath));
+  plan.output = output;
+
+  opts.onProgress?.({ phase: 'scan', done: 0, total: 0 });
+  const resolved = resolveTree(doc, project, {
+    keepSymlinks: rockRidge,
+    onProgress: (n) => opts.onProgress?.({ phase: 'scan', done: n, total: 0 }),
+  });
+  plan.diagnostics.push(...resolved.diagnostics);
+  dropOutputFromTree(resolved.root, output, (node) =>
+    plan.diagnostics.push(doc.diagnostic(node.origin, 'output-in-source', `left out ${(node as { source: string }).source}: it is the image being built`, 'warning')));
+  plan.root = resolved.root;
+  plan.stats = treeStats(resolved.root);
+  opts.onProgress?.({ phase: 'scan', done: plan.stats.files, total: plan.stats.files });
+  if (hasErrors(plan.diagnostics)) return plan;
+
+  opts.onProgress?.({ phase: 'plan', done: 0, total: 1 });
+  const image = new IsoImage(resolved.root, {
+    level,
+    joliet: fileSystems.includes('joliet'),
+    jolietMaxName: project.joliet?.longNames ? 103 : 64,
+    rockRidge,
+    nowMs: opts.nowMs ?? Date.now(),
+    volume: {
+      label: project.volume?.label ?? defaultLabel(manifestPath),
+      publisher: project.volume?.publisher,
+      preparer: project.volume?.preparer,
+      application: project.volume?.application,
+      system: project.volume?.system,
+      volumeSet: project.volume?.volumeSet,
+      createdMs,
+    },
+  });
+  for (const p of image.problems) plan.diagnostics.push(doc.diagnostic(p.node.origin, p.code, p.message, p.severity));
+  plan.image = image;
+  plan.bytes = image.bytes;
+  opts.onProgress?.({ phase: 'plan', done: 1, total: 1 });
+
+  if (project.media) {
+    const media = MEDIA[project.media];
+    if (image.blocks > media.blocks) {
+      const over = (image.blocks - media.blocks) * SECTOR;
+      plan.diagnostics.push(doc.diagnostic(['media'], 'capacity',
+        `the image needs ${formatBytes(image.bytes)} (${image.blocks} blocks) but ${media.name} holds ${formatBytes(media.blocks * SECTOR)} (${media.blocks} blocks): ${formatBytes(over)} (${over} bytes) too much`));
+    }
+  }
+  return plan;
+}
+
+function defaultOutput(manifestPath: string): string {
+  return path.basename(manifestPath).replace(/(\.disc)?\.json$/i, '') + '.iso';
+}
+
+function defaultLabel(manifestPath: string): string {
+  return path.basename(manifestPath).replace(/(\.disc)?\.json$/i, '').toUpperCase().slice(0, 32) || 'DISC';
+}
+
+/** An image written inside one of its own source folders must not contain itself (or its .partial). */
+function dropOutputFromTree(root: DirNode, output: string, report: (n: TreeNode) => void): void {
+  const stack: DirNode[] = [root];
+  while (stack.length) {
+    const d = stack.pop()!;
+    for (const [name, c] of d.children) {
+      if (c.kind === 'dir') stack.push(c);
+      else if (c.kind === 'file' && (c.source === output || c.source === output + '.partial')) {
+        d.children.delete(name);
+        report(c);
+      }
+    }
+  }
+}
+
+export interface BuildOptions extends PlanOptions {
+  signal?: AbortSignal;
+}
+
+export interface BuildResult {
+  plan: Plan;
+  output: string;
+  bytes: number;
+}
+
+/**
+ * Plans and writes the image. Bad input throws InputError (with the diagnostics); the image is written to
+ * OUT.partial and renamed only when complete, so an interrupted build never leaves a half image under OUT.
+ */
+export async function buildImage(manifestPath: string, opts: BuildOptions = {}): Promise<BuildResult> {
+  const plan = planProject(manifestPath, opts);
+  if (hasErrors(plan.diagnostics) || !plan.image || !plan.output) {
+    throw new InputError(`${manifestPath}: the manifest has errors`, plan.diagnostics);
+  }
+  const image = plan.image;
+  const output = plan.output;
+  const partial = output + '.partial';
+  fs.mkdirSync(path.dirname(output), { recursive: true });
+  const fd = fs.openSync(partial, 'w');
+  const total = image.bytes;
+  let lastReport = 0;
+  const report = (done: number) => {
+    const now = Date.now();
+    if (now - lastReport >= 100 || done === total) {
+      lastReport = now;
+      opts.onProgress?.({ phase: 'write', done, total });
+    }
+  };
+  try {
+    const regular = fs.fstatSync(fd).isFile();
+    const sink = new ImageSink(fd, { signal: opts.signal, onBytes: report, sparse: regular });
+    report(0);
+    await image.write(sink);
+    sink.finish(regular);
+    report(total);
+    fs.closeSync(fd);
+    fs.renameSync(partial, output);
+  } catch (err) {
+    try {
+      fs.closeSync(fd);
+    } catch {
+      /* already closed */
+    }
+    fs.rmSync(partial, { force: true });
+    throw err;
+  }
+  opts.onProgress?.({ phase: 'done', done: total, total });
+  return { plan, output, bytes: total };
+}

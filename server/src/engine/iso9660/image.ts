@@ -1,0 +1,443 @@
+/**
+ * An ISO 9660 image (+ Joliet, + Rock Ridge) as ordered writers, in the manner of libisofs' writer chain:
+ * every writer first plans its blocks (so the whole layout and the image size are known before a byte is
+ * written), then writes them; the sink's position is checked against the plan after each writer.
+ *
+ * Layout: system area (16 blocks, ECMA-119 6.2.1) · volume descriptor set (8.1: PVD, Joliet SVD, ISO 9660:1999
+ * EVD, terminator) · path tables (9.4) · ISO directories · Joliet directories · SUSP continuation areas ·
+ * file data (each file once, referenced by every hierarchy).
+ */
+import type { FileNode, TreeNode } from '../model';
+import { ImageSink } from '../image/sink';
+import { aChars, both16, both32, date17, date7, dChars, padField, padFieldUcs2, SECTOR } from './encode';
+import type { IsoLevel } from './names';
+import { areaLengths, AreaAllocator, ce, er, link, nm, packSusp, px, re, sl, sp, tf, type AreaPos } from './susp';
+import { buildIsoTree, buildJolietTree, RELOCATION_DIR_NAME, type FsDir, type FsRecord, type TreeProblem } from './tree';
+import type { DirNode } from '../model';
+
+/** ECMA-119 9.1.4: a data length is 32 bits; large files are recorded as several extents (level 3, 6.5.1). */
+export const MAX_EXTENT = 0xfffff800;
+
+export interface VolumeInfo {
+  label: string;
+  publisher?: string;
+  preparer?: string;
+  application?: string;
+  system?: string;
+  volumeSet?: string;
+  /** Fixed creation time (ms): every timestamp in the image becomes this. */
+  createdMs?: number;
+}
+
+export interface IsoImageOptions {
+  level: IsoLevel;
+  joliet: boolean;
+  jolietMaxName: number;
+  rockRidge: boolean;
+  volume: VolumeInfo;
+  /** "Now", for images without a fixed creation time. */
+  nowMs: number;
+}
+
+/** A step of the image: plans its blocks at a given address, later writes exactly them. */
+interface Writer {
+  readonly name: string;
+  plan(lba: number): number;
+  write(sink: ImageSink): Promise<void> | void;
+}
+
+interface FileData {
+  node: FileNode;
+  lba: number;
+  extents: { lba: number; length: number }[];
+}
+
+const S_IFDIR = 0o040000;
+const S_IFREG = 0o100000;
+const S_IFLNK = 0o120000;
+
+export class IsoImage {
+  readonly problems: TreeProblem[] = [];
+  readonly isoDirs: FsDir[];
+  readonly jolietDirs: FsDir[] | undefined;
+  private readonly writers: Writer[];
+  /** Blocks each writer planned, in order. */
+  private readonly planned: number[] = [];
+  private readonly data = new Map<FileNode, FileData>();
+  private readonly dataOrder: FileNode[] = [];
+  private emptyLba = 0;
+  /** Total image size in blocks, known once planned. */
+  readonly blocks: number;
+  private isoPathTable = { size: 0, l: 0, m: 0 };
+  private jolietPathTable = { size: 0, l: 0, m: 0 };
+  private ceRegionLba = 0;
+  private ceRegion: Buffer | undefined;
+  private ceBlocks = 0;
+
+  constructor(root: DirNode, private readonly opts: IsoImageOptions) {
+    this.isoDirs = buildIsoTree(root, { level: opts.level, rockRidge: opts.rockRidge }, this.problems);
+    this.jolietDirs = opts.joliet ? buildJolietTree(root, { maxName: opts.jolietMaxName }, this.problems) : undefined;
+    this.collectFiles(root);
+    this.writers = this.makeWriters();
+    let lba = 0;
+    for (const w of this.writers) {
+      const blocks = w.plan(lba);
+      this.planned.push(blocks);
+      lba += blocks;
+    }
+    this.blocks = lba;
+  }
+
+  get bytes(): number {
+    return this.blocks * SECTOR;
+  }
+
+  /** The bytes of file data (for progress). */
+  get dataBytes(): number {
+    let n = 0;
+    for (const f of this.dataOrder) n += f.size;
+    return n;
+  }
+
+  private timeOf(node: TreeNode | undefined): number {
+    return this.opts.volume.createdMs ?? node?.mtimeMs ?? this.opts.nowMs;
+  }
+
+  /** Files in a stable order (depth first, names in code unit order), each exactly once. */
+  private collectFiles(root: DirNode): void {
+    const walk = (d: DirNode) => {
+      const kids = [...d.children.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      for (const k of kids) if (k.kind === 'file') this.dataOrder.push(k);
+      for (const k of kids) if (k.kind === 'dir') walk(k);
+    };
+    walk(root);
+    if (this.opts.level < 3) {
+      for (const f of this.dataOrder) {
+        if (f.size > 0xffffffff) {
+          this.problems.push({ node: f, code: 'file-too-large', severity: 'error',
+            message: `${f.source} is ${f.size} bytes; ISO 9660 level ${this.opts.level} stores files below 4 GiB in one extent (ECMA-119 10.1–10.2): use level 3` });
+        }
+      }
+    }
+  }
+
+  private makeWriters(): Writer[] {
+    const o = this.opts;
+    const vdCount = 1 + (o.joliet ? 1 : 0) + (o.level === 4 ? 1 : 0) + 1;
+    const blocksOf = (bytes: number) => Math.ceil(bytes / SECTOR);
+    const writers: Writer[] = [
+      { name: 'system area', plan: () => 16, write: (s) => s.zeros(16 * SECTOR) },
+      { name: 'volume descriptors', plan: () => vdCount, write: (s) => this.writeDescriptors(s) },
+    ];
+    const pathTables = (dirs: FsDir[], pt: { size: number; l: number; m: number }, name: string): Writer => ({
+      name,
+      plan: (lba) => {
+        pt.size = dirs.reduce((n, d) => n + 8 + d.id.length + (d.id.length % 2), 0);
+        pt.l = lba;
+        pt.m = lba + blocksOf(pt.size);
+        return 2 * blocksOf(pt.size);
+      },
+      write: (s) => {
+        s.write(this.pathTable(dirs, 'L'));
+        s.pad(SECTOR);
+        s.write(this.pathTable(dirs, 'M'));
+        s.pad(SECTOR);
+      },
+    });
+    writers.push(pathTables(this.isoDirs, this.isoPathTable, 'ISO 9660 path tables'));
+    if (this.jolietDirs) writers.push(pathTables(this.jolietDirs, this.jolietPathTable, 'Joliet path tables'));
+    const ceAlloc = new AreaAllocator();
+    const dirsWriter = (dirs: FsDir[], rr: boolean, name: string): Writer => ({
+      name,
+      plan: (lba) => {
+        let start = lba;
+        for (const d of dirs) {
+          d.size = this.layoutDirectory(d, rr, rr ? ceAlloc : undefined, undefined);
+          d.lba = start;
+          start += d.size / SECTOR;
+        }
+        return start - lba;
+      },
+      write: async (s) => {
+        for (const d of dirs) {
+          this.layoutDirectory(d, rr, undefined, s);
+          await s.checkpoint();
+        }
+      },
+    });
+    writers.push(dirsWriter(this.isoDirs, o.rockRidge, 'ISO 9660 directories'));
+    if (this.jolietDirs) writers.push(dirsWriter(this.jolietDirs, false, 'Joliet directories'));
+    writers.push({
+      name: 'SUSP continuation areas',
+      plan: (lba) => {
+        this.ceRegionLba = lba;
+        this.ceBlocks = ceAlloc.blocks;
+        return this.ceBlocks;
+      },
+      write: (s) => {
+        if (this.ceRegion) s.write(this.ceRegion);
+      },
+    });
+    writers.push({
+      name: 'file data',
+      plan: (lba) => {
+        const start = lba;
+        this.emptyLba = lba;
+        for (const f of this.dataOrder) {
+          const extents: { lba: number; length: number }[] = [];
+          let remaining = f.size;
+          let at = lba;
+          do {
+            const len = Math.min(remaining, MAX_EXTENT);
+            extents.push({ lba: at, length: len });
+            at += blocksOf(len);
+            remaining -= len;
+          } while (remaining > 0);
+          this.data.set(f, { node: f, lba, extents });
+          lba = at;
+        }
+        if (lba - start > 0xffffffff) throw new Error('image larger than 8 TiB');
+        return lba - start;
+      },
+      write: async (s) => {
+        for (const f of this.dataOrder) {
+          await s.copyFile(f);
+          s.pad(SECTOR);
+        }
+      },
+    });
+    return writers;
+  }
+
+  /** Writes the planned image; checks after each writer that exactly the planned blocks were written. */
+  async write(sink: ImageSink): Promise<void> {
+    let lba = 0;
+    // Continuation areas are produced while the ISO directories are written; their region comes later.
+    this.ceRegion = this.ceBlocks > 0 ? Buffer.alloc(this.ceBlocks * SECTOR) : undefined;
+    for (const [i, w] of this.writers.entries()) {
+      const planned = this.planned[i];
+      await w.write(sink);
+      lba += planned;
+      if (sink.pos !== lba * SECTOR) {
+        throw new Error(`internal: ${w.name} wrote ${sink.pos - (lba - planned) * SECTOR} bytes, planned ${planned * SECTOR}`);
+      }
+    }
+  }
+
+  // ---- volume descriptors (ECMA-119 8) ----
+
+  private writeDescriptors(s: ImageSink): void {
+    const o = this.opts;
+    s.write(this.volumeDescriptor('primary'));
+    if (o.joliet) s.write(this.volumeDescriptor('joliet'));
+    if (o.level === 4) s.write(this.volumeDescriptor('enhanced'));
+    // 8.3: volume descriptor set terminator.
+    const t = Buffer.alloc(SECTOR);
+    t[0] = 255;
+    t.write('CD001', 1, 'latin1');
+    t[6] = 1;
+    s.write(t);
+  }
+
+  private volumeDescriptor(kind: 'primary' | 'joliet' | 'enhanced'): Buffer {
+    const v = this.opts.volume;
+    const b = Buffer.alloc(SECTOR);
+    const joliet = kind === 'joliet';
+    b[0] = kind === 'primary' ? 1 : 2; // 8.4.1 / 8.5.1
+    b.write('CD001', 1, 'latin1');
+    b[6] = kind === 'enhanced' ? 2 : 1; // ISO 9660:1999 8.5.2: an enhanced volume descriptor has version 2
+    const text = (off: number, width: number, s: string | undefined, d = false) =>
+      joliet ? padFieldUcs2(b, off, width, s ?? '') : padField(b, off, width, s === undefined ? '' : d ? dChars(s) : aChars(s));
+    text(8, 32, v.system ?? '');
+    if (joliet) padFieldUcs2(b, 40, 32, v.label.slice(0, 16));
+    else padField(b, 40, 32, dChars(v.label).slice(0, 32));
+    both32(b, 80, this.blocks); // 8.4.8 volume space size
+    if (joliet) b.write('%/E', 88, 'latin1'); // Joliet: UCS-2 level 3 escape sequence
+    both16(b, 120, 1); // volume set size
+    both16(b, 124, 1); // volume sequence number
+    both16(b, 128, SECTOR); // logical block size
+    const pt = joliet ? this.jolietPathTable : this.isoPathTable;
+    both32(b, 132, pt.size);
+    b.writeUInt32LE(pt.l, 140);
+    b.writeUInt32BE(pt.m, 148);
+    const dirs = joliet ? this.jolietDirs! : this.isoDirs;
+    this.dirRecord(Buffer.from([0]), dirs[0].lba, dirs[0].size, this.timeOf(dirs[0].node), 0x02, []).copy(b, 156); // 8.4.18
+    text(190, 128, v.volumeSet ?? '', true);
+    text(318, 128, v.publisher);
+    text(446, 128, v.preparer);
+    text(574, 128, v.application ?? 'DISCFORGE');
+    text(702, 37, '', true); // copyright file identifier
+    text(739, 37, '', true); // abstract file identifier
+    text(776, 37, '', true); // bibliographic file identifier
+    const created = v.createdMs ?? this.opts.nowMs;
+    date17(b, 813, created); // 8.4.26 creation
+    date17(b, 830, created); // modification
+    date17(b, 847, undefined); // expiration: not specified
+    date17(b, 864, undefined); // effective: not specified
+    b[881] = kind === 'enhanced' ? 2 : 1; // 8.4.31 file structure version
+    return b;
+  }
+
+  // ---- path tables (ECMA-119 9.4) ----
+
+  private pathTable(dirs: FsDir[], type: 'L' | 'M'): Buffer {
+    const size = dirs.reduce((n, d) => n + 8 + d.id.length + (d.id.length % 2), 0);
+    const b = Buffer.alloc(size);
+    let off = 0;
+    for (const d of dirs) {
+      b[off] = d.id.length;
+      b[off + 1] = 0;
+      const parent = Math.min(d.parent!.number, 0xffff);
+      if (type === 'L') {
+        b.writeUInt32LE(d.lba, off + 2);
+        b.writeUInt16LE(parent, off + 6);
+      } else {
+        b.writeUInt32BE(d.lba, off + 2);
+        b.writeUInt16BE(parent, off + 6);
+      }
+      d.id.copy(b, off + 8);
+      off += 8 + d.id.length + (d.id.length % 2);
+    }
+    return b;
+  }
+
+  // ---- directories (ECMA-119 9.1, 6.8.1) ----
+
+  /** ECMA-119 9.1: one directory record; the System Use field (9.1.13) carries SUSP entries. */
+  private dirRecord(id: Buffer, lba: number, size: number, ms: number, flags: number, su: Buffer[]): Buffer {
+    const base = 33 + id.length + (id.length % 2 === 0 ? 1 : 0);
+    const suLen = su.reduce((n, e) => n + e.length, 0);
+    const len = base + suLen + ((base + suLen) % 2);
+    if (len > 255) throw new Error(`internal: directory record of ${len} bytes`);
+    const r = Buffer.alloc(len);
+    r[0] = len;
+    both32(r, 2, lba);
+    both32(r, 10, size);
+    date7(r, 18, ms);
+    r[25] = flags;
+    both16(r, 28, 1);
+    r[32] = id.length;
+    id.copy(r, 33);
+    let off = base;
+    for (const e of su) off += e.copy(r, off);
+    return r;
+  }
+
+  private modeOf(node: TreeNode | undefined): number {
+    if (!node) return S_IFDIR | 0o755;
+    if (node.kind === 'dir') return S_IFDIR | node.mode;
+    if (node.kind === 'symlink') return S_IFLNK | 0o777;
+    return S_IFREG | node.mode;
+  }
+
+  /** The Rock Ridge entries of one record (before packing). */
+  private rrEntries(what: 'dot' | 'dotdot' | 'child', dir: FsDir, rec: FsRecord | undefined): Buffer[] {
+    const e: Buffer[] = [];
+    if (what === 'dot' || what === 'dotdot') {
+      const target = what === 'dot' ? dir : (dir.logicalParent ?? dir.parent!);
+      if (what === 'dot' && dir.number === 1) e.push(sp()); // SUSP 5.3: first in the root's "." record
+      e.push(px(this.modeOf(target.node), 2 + target.subdirCount()), tf(this.timeOf(target.node)));
+      if (what === 'dotdot' && dir.logicalParent) e.push(link('PL', dir.logicalParent.lba)); // RRIP 4.1.5.2
+      if (what === 'dot' && dir.number === 1) e.push(er()); // SUSP 5.5, RRIP 4.3
+      return e;
+    }
+    const r = rec!;
+    const node = r.node;
+    const nlink = r.dir ? 2 + r.dir.subdirCount() : r.cl ? 2 + r.cl.subdirCount() : 1;
+    e.push(px(this.modeOf(node), nlink), tf(this.timeOf(node)));
+    e.push(...nm(node ? node.name : RELOCATION_DIR_NAME));
+    if (node?.kind === 'symlink') e.push(...sl(node.target));
+    if (r.cl) e.push(link('CL', r.cl.lba)); // RRIP 4.1.5.1
+    if (r.re) e.push(re()); // RRIP 4.1.5.3
+    return e;
+  }
+
+  /**
+   * Lays out (and, with a sink, writes) one directory's extent. Planning allocates continuation areas;
+   * writing reproduces the same layout with the final addresses and fills the continuation region.
+   * Returns the extent size in bytes.
+   */
+  private layoutDirectory(dir: FsDir, rr: boolean, alloc: AreaAllocator | undefined, sink: ImageSink | undefined): number {
+    let size = 0;
+    let used = 0; // bytes used in the current sector
+    const out: Buffer[] = [];
+    const emit = (r: Buffer) => {
+      // 6.8.1.1: a record never crosses a sector boundary; the rest of the sector is zero.
+      if (used + r.length > SECTOR) {
+        if (sink) out.push(Buffer.alloc(SECTOR - used));
+        size += SECTOR - used;
+        used = 0;
+      }
+      if (sink) out.push(r);
+      used += r.length;
+      size += r.length;
+    };
+    const withSusp = (id: Buffer, entries: Buffer[], slot: AreaPos[], make: (su: Buffer[]) => Buffer): AreaPos[] => {
+      if (!rr) {
+        emit(make([]));
+        return slot;
+      }
+      const base = 33 + id.length + (id.length % 2 === 0 ? 1 : 0);
+      const packed = packSusp(entries, 254 - base);
+      let areas = slot;
+      if (alloc) areas = areaLengths(packed).map((len) => alloc.alloc(len));
+      const su = [...packed.inRecord];
+      if (packed.areas.length) {
+        const a0 = areas[0];
+        su.push(ce(this.ceRegionLba + a0.block, a0.offset, a0.length));
+        if (sink && this.ceRegion) {
+          packed.areas.forEach((content, k) => {
+            const a = areas[k];
+            let off = a.block * SECTOR + a.offset;
+            for (const c of content) off += c.copy(this.ceRegion!, off);
+            const next = areas[k + 1];
+            if (next) ce(this.ceRegionLba + next.block, next.offset, next.length).copy(this.ceRegion!, off);
+          });
+        }
+      }
+      emit(make(su));
+      return areas;
+    };
+    const parent = dir.parent!;
+    const dotId = Buffer.from([0]);
+    const dotdotId = Buffer.from([1]);
+    dir.dotCe = withSusp(dotId, rr ? this.rrEntries('dot', dir, undefined) : [], dir.dotCe, (su) =>
+      this.dirRecord(dotId, dir.lba, dir.size, this.timeOf(dir.node), 0x02, su));
+    dir.dotdotCe = withSusp(dotdotId, rr ? this.rrEntries('dotdot', dir, undefined) : [], dir.dotdotCe, (su) =>
+      this.dirRecord(dotdotId, parent.lba, parent.size, this.timeOf(parent.node), 0x02, su));
+    for (const rec of dir.records) {
+      const entries = rr ? this.rrEntries('child', dir, rec) : [];
+      const node = rec.node;
+      if (rec.dir) {
+        const d = rec.dir;
+        const [slot] = withSuspList(rec, 1);
+        rec.ce![0] = withSusp(rec.id, entries, slot, (su) => this.dirRecord(rec.id, d.lba, d.size, this.timeOf(node), 0x02, su));
+      } else if (node?.kind === 'file') {
+        const fd = this.data.get(node);
+        const extents = fd ? fd.extents : [{ lba: this.emptyLba, length: 0 }];
+        const slots = withSuspList(rec, extents.length);
+        extents.forEach((x, k) => {
+          // ECMA-119 9.1.6 bit 7: more records of this file follow (6.5.1 multi-extent files).
+          const flags = k + 1 < extents.length ? 0x80 : 0;
+          rec.ce![k] = withSusp(rec.id, entries, slots[k], (su) =>
+            this.dirRecord(rec.id, x.length === 0 ? this.emptyLba : x.lba, x.length, this.timeOf(node), flags, su));
+        });
+      } else {
+        // Symbolic links and CL placeholders are empty files carrying Rock Ridge entries.
+        const [slot] = withSuspList(rec, 1);
+        rec.ce![0] = withSusp(rec.id, entries, slot, (su) => this.dirRecord(rec.id, this.emptyLba, 0, this.timeOf(node), 0, su));
+      }
+    }
+    size = Math.ceil(size / SECTOR) * SECTOR;
+    if (sink) {
+      for (const b of out) sink.write(b);
+      sink.pad(SECTOR);
+    }
+    return Math.max(size, SECTOR);
+  }
+}
+
+function withSuspList(rec: FsRecord, n: number): AreaPos[][] {
+  if (!rec.ce) rec.ce = Array.from({ length: n }, () => []);
+  return rec.ce;
+}
