@@ -1,6 +1,6 @@
 // @ts-check
-// Running a command under measurement: wall time (monotonic clock around the child's lifetime) and
-// peak resident set size. Peak RSS comes from GNU time (`/usr/bin/time -f %M`, Debian package `time`,
+// Running a command under measurement: wall time (monotonic clock around the child's lifetime), CPU
+// time and peak resident set size. Peak RSS comes from GNU time (`/usr/bin/time -f %M`, Debian package `time`,
 // which reports the largest max-RSS among the command and the descendants it waited for); when that is
 // missing and cannot be installed, /proc is polled instead (VmHWM of the process tree, every 20 ms).
 import { spawn, spawnSync } from 'node:child_process';
@@ -13,6 +13,8 @@ const GNU_TIME = '/usr/bin/time';
  * @typedef {object} RunResult
  * @property {number} wallS         wall time in seconds
  * @property {number | null} rssKiB peak RSS in KiB (null when it could not be read)
+ * @property {number | null} cpuS   user + system CPU seconds of the command and its waited-for descendants
+ *                                  (null without GNU time)
  * @property {number | null} code   exit code (null when killed by a signal)
  * @property {string | null} signal
  * @property {boolean} timedOut
@@ -61,7 +63,7 @@ export async function measure(cmd, args, opts) {
   const logFd = openSync(opts.logFile, 'w');
   const outFd = opts.stdoutFile ? openSync(opts.stdoutFile, 'w') : logFd;
   const [file, argv] =
-    method === 'gnu-time' ? [GNU_TIME, ['-f', '%M', '-o', opts.rssFile, '--', cmd, ...args]] : [cmd, args];
+    method === 'gnu-time' ? [GNU_TIME, ['-f', '%M %U %S', '-o', opts.rssFile, '--', cmd, ...args]] : [cmd, args];
   const t0 = performance.now();
   const child = spawn(file, argv, { cwd: opts.cwd, stdio: ['ignore', outFd, logFd], detached: true });
   let timedOut = false;
@@ -95,15 +97,20 @@ export async function measure(cmd, args, opts) {
 
   /** @type {number | null} */
   let rssKiB = null;
+  /** @type {number | null} */
+  let cpuS = null;
   if (method === 'gnu-time') {
     // GNU time writes "Command exited with non-zero status N" before the format line on failure.
     const lines = existsSync(opts.rssFile) ? readFileSync(opts.rssFile, 'utf8').trim().split('\n') : [];
-    const last = lines.length ? Number(lines[lines.length - 1]) : NaN;
-    rssKiB = Number.isFinite(last) ? last : null;
+    const m = /^(\d+) (\d+(?:\.\d+)?) (\d+(?:\.\d+)?)$/.exec(lines[lines.length - 1] ?? '');
+    if (m) {
+      rssKiB = Number(m[1]);
+      cpuS = Math.round((Number(m[2]) + Number(m[3])) * 100) / 100;
+    }
   } else {
     rssKiB = polledKiB || null;
   }
-  return { wallS, rssKiB, code: exit.code, signal: exit.signal, timedOut, logTail: tail(opts.logFile) };
+  return { wallS, rssKiB, cpuS, code: exit.code, signal: exit.signal, timedOut, logTail: tail(opts.logFile) };
 }
 
 /** Largest VmHWM (peak RSS, KiB) among `pid` and its descendants, read from /proc. @param {number} pid */

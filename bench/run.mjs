@@ -24,16 +24,19 @@ import { verifyImage } from './verify.mjs';
  * @property {() => string | undefined} unavailable  why the tool cannot run, if it cannot
  */
 
+/** @typedef {{ wallS: number, cpuS: number | null, rssKiB: number | null }} Sample */
+
 /**
  * @typedef {object} ToolResult
  * @property {string} tool
  * @property {string} options
  * @property {string} command
- * @property {{ wallS: number, rssKiB: number | null }[]} runs  measured runs (not the warm-up)
- * @property {{ wallS: number, rssKiB: number | null } | null} warmup
+ * @property {Sample[]} runs               measured runs (not the warm-up)
+ * @property {Sample | null} warmup
  * @property {number | null} medianS
  * @property {number | null} minS
  * @property {number | null} maxS
+ * @property {number | null} medianCpuS       median user + system CPU seconds
  * @property {number | null} mbPerS           input bytes / median wall time, MB = 10^6 bytes
  * @property {number | null} peakRssKiB       largest over the warm-up and the measured runs
  * @property {number | null} outputBytes
@@ -56,6 +59,8 @@ Environment:
   BENCH_TOOLS        comma-separated subset of: discforge, xorriso, genisoimage, cat (default all)
   BENCH_TIMEOUT_S    time limit of one run, in seconds                               (default 3600)
   BENCH_DIR          work folder: cached trees, images, logs, results.json   (default bench/.work)
+  BENCH_OUT_DIR      where the images are written (and deleted)              (default <work>/out)
+  BENCH_DISCFORGE_CLI  the DiscForge CLI script to run                        (default dist/cli.js)
 `);
   process.exit(0);
 }
@@ -75,12 +80,12 @@ if (!(cfg.runs >= 1 && Number.isInteger(cfg.runs))) fail(`BENCH_RUNS must be a p
 
 const dirs = {
   trees: join(cfg.work, 'trees'),
-  out: join(cfg.work, 'out'),
+  out: resolve(process.env.BENCH_OUT_DIR || join(cfg.work, 'out')),
   logs: join(cfg.work, 'logs'),
   manifests: join(cfg.work, 'manifests'),
 };
 for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
-const cliJs = join(root, 'dist', 'cli.js');
+const cliJs = resolve(process.env.BENCH_DISCFORGE_CLI || join(root, 'dist', 'cli.js'));
 
 /** @type {Tool[]} */
 const allTools = [
@@ -147,7 +152,7 @@ for (const { id, tree } of trees) {
   /** @type {Record<string, ToolResult>} */
   const perTool = {};
   for (const tool of tools) {
-    const cmd = tool.command(tree, join(dirs.out, 'OUT'));
+    const cmd = tool.command(tree, tool.image ? '<out.iso>' : '<out>');
     perTool[tool.id] = {
       tool: tool.id,
       options: tool.options(tree),
@@ -157,6 +162,7 @@ for (const { id, tree } of trees) {
       medianS: null,
       minS: null,
       maxS: null,
+      medianCpuS: null,
       mbPerS: null,
       peakRssKiB: null,
       outputBytes: null,
@@ -166,7 +172,8 @@ for (const { id, tree } of trees) {
   }
   results[id] = perTool;
   for (let round = 0; round <= cfg.runs; round++) {
-    for (const tool of tools) {
+    // Rotate the order every round, so that no tool always runs right after the same other one.
+    for (const tool of tools.map((_, i) => tools[(i + round) % tools.length])) {
       const res = perTool[tool.id];
       if (res.error) continue;
       const out = join(dirs.out, `${id}.${tool.id}.${tool.image ? 'iso' : 'cat'}`);
@@ -196,7 +203,8 @@ for (const { id, tree } of trees) {
       const size = statSync(out).size;
       res.outputBytes = size;
       res.peakRssKiB = Math.max(res.peakRssKiB ?? 0, r.rssKiB ?? 0) || null;
-      const sample = { wallS: round3(r.wallS), rssKiB: r.rssKiB };
+      /** @type {Sample} */
+      const sample = { wallS: round3(r.wallS), cpuS: r.cpuS, rssKiB: r.rssKiB };
       if (round === 0) {
         res.warmup = sample;
         if (tool.image) {
@@ -223,6 +231,8 @@ for (const { id, tree } of trees) {
     res.medianS = round3(median(times));
     res.minS = times[0];
     res.maxS = times[times.length - 1];
+    const cpu = res.runs.map((r) => r.cpuS).filter((c) => c !== null).sort((a, b) => a - b);
+    res.medianCpuS = cpu.length ? round3(median(cpu)) : null;
     res.mbPerS = Math.round((tree.bytes / 1e6 / res.medianS) * 10) / 10;
   }
 }
@@ -303,21 +313,23 @@ function report() {
   w(`runs: ${cfg.runs} measured per tool and tree (median reported), after 1 warm-up run each`);
   w('cache: WARM — page cache not dropped; figures are warm-cache figures; tools interleaved round-robin');
   w(`machine: ${summary.environment.cpus}, ${summary.environment.memory} RAM, node ${process.version}`);
-  w('MB/s = input bytes / median wall time (MB = 10^6 bytes); RSS = peak resident set size');
+  w('MB/s = input bytes / median wall time (MB = 10^6 bytes); cpu s = median user+system CPU time; RSS = peak resident set size');
+  w(`images are written to ${dirs.out} and deleted after each run, followed by an untimed sync`);
   for (const { id, tree } of trees) {
     w('');
     w(`== ${id}: ${tree.description} — ${tree.files.toLocaleString('en-US')} files, ${tree.dirs.toLocaleString('en-US')} folders, ${tree.bytes.toLocaleString('en-US')} bytes (${fmtBytes(tree.bytes)})`);
     /** @type {string[][]} */
-    const rows = [['tool', 'median s', 'min–max s', 'MB/s', 'peak RSS', 'output', '× cat', '× xorriso', 'verified']];
+    const rows = [['tool', 'median s', 'min–max s', 'cpu s', 'MB/s', 'peak RSS', 'output', '× cat', '× xorriso', 'verified']];
     for (const res of Object.values(results[id])) {
       if (res.error && res.medianS === null) {
-        rows.push([res.tool, 'ERROR', '', '', '', '', '', '', res.verify ? (res.verify.ok ? 'yes' : 'NO') : '']);
+        rows.push([res.tool, 'ERROR', '', '', '', '', '', '', '', res.verify ? (res.verify.ok ? 'yes' : 'NO') : '']);
         continue;
       }
       rows.push([
         res.tool,
         fix(res.medianS, 2),
         `${fix(res.minS, 2)}–${fix(res.maxS, 2)}`,
+        fix(res.medianCpuS, 2),
         fix(res.mbPerS, 1),
         fmtKiB(res.peakRssKiB),
         res.outputBytes === null ? '—' : fmtBytes(res.outputBytes),
@@ -356,6 +368,11 @@ function report() {
   }
   table(rows, w);
   w('  size-independent: RSS(large) ≤ RSS(mem) + 128 MiB; per extra file: (RSS(small) − RSS(mem)) / (files(small) − files(mem))');
+  w('');
+  if (tools.some((t) => t.id === 'xorriso')) {
+    w('note: xorriso waits for its writer thread in 0.1 s sleeps (seen with strace), so a run can idle up to');
+    w('      about a second more than its work needs; compare min–max and cpu s.');
+  }
   w('');
   w(`results: ${resultsFile}`);
   w(`logs:    ${dirs.logs}`);

@@ -15,6 +15,10 @@ const packages = {
   udftools: '/usr/bin/udfinfo',
   'grub-rescue-pc': '/usr/lib/grub-rescue/grub-rescue-cdrom.iso',
   ipxe: '/usr/lib/ipxe/ipxe.iso',
+  // test/guest: QEMU boots Debian's kernel (downloaded with apt-get download, not installed) from a busybox initramfs
+  'qemu-system-x86': '/usr/bin/qemu-system-x86_64',
+  cpio: '/usr/bin/cpio',
+  'xz-utils': '/usr/bin/xz',
 };
 
 const missing = Object.entries(packages).filter(([, file]) => !existsSync(file)).map(([pkg]) => pkg);

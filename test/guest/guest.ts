@@ -14,8 +14,9 @@
  * stderr go to ttyS1, byte for byte, about 0.6 MB/s: send bulk data through `share`.
  *
  * Built guests are cached (ensureGuest) under $DISCFORGE_GUEST_CACHE, default <repo>/.tools/qemu-guest-cache:
- * downloads/ keeps the kernel and busybox .debs (~72 MB), guest-<hash>/ the built kernel and initramfs (~68 MB).
- * The hash covers make-guest.sh, guest-init.sh and the GuestSpec, so editing either script rebuilds.
+ * downloads/ keeps the kernel and busybox .debs (~72 MB), guest-<hash>/ the built kernel and initramfs (~35 MB
+ * on disk). The hash covers make-guest.sh, guest-init.sh and the GuestSpec, so editing either script rebuilds;
+ * guests unused for 30 days are deleted when another one is built.
  * By hand: test/guest/run-guest.sh does what runGuest does (and gives a shell in the guest without a command).
  */
 import { spawn } from 'node:child_process';
@@ -143,13 +144,23 @@ async function buildGuest(
 ): Promise<string> {
   const cache = guestCacheDir();
   const dir = path.join(cache, `guest-${key}`);
-  if (isBuilt(dir)) return dir;
+  const touch = (): Promise<void> => fsp.utimes(dir, new Date(), new Date()).catch(() => undefined); // for pruning
+  if (isBuilt(dir)) {
+    await touch();
+    return dir;
+  }
   await fsp.mkdir(cache, { recursive: true });
   const unlock = await lock(path.join(cache, 'build.lock'));
   try {
     if (isBuilt(dir)) return dir; // another process built it while we waited
+    // Under the lock nobody else builds: leftovers of crashed builds, and guests unused for 30 days, go.
+    for (const n of await fsp.readdir(cache)) {
+      if (!n.startsWith('guest-')) continue;
+      const p = path.join(cache, n);
+      const old = Date.now() - ((await fsp.stat(p).catch(() => undefined))?.mtimeMs ?? Date.now()) > 30 * 86400_000;
+      if (n.includes('.tmp-') || old) await fsp.rm(p, { recursive: true, force: true });
+    }
     const tmp = `${dir}.tmp-${process.pid}`;
-    await fsp.rm(tmp, { recursive: true, force: true });
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       CACHE: path.join(cache, 'downloads'),

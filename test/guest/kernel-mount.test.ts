@@ -175,7 +175,13 @@ function checkRockRidge(rr: Map<string, Entry>): string[] {
     if (s.type === 'symlink' && a.target !== s.target) problems.push(`${s.path}: -> ${a.target}, want -> ${s.target}`);
     if (a.mtime !== T) problems.push(`${s.path}: mtime ${a.mtime}, want ${T}`);
   }
-  for (const p of rr.keys()) if (!src.has(p)) problems.push(`unexpected: ${p}`);
+  for (const [p, a] of rr) {
+    if (src.has(p)) continue;
+    const hint = a.type === 'dir' && /rr_moved/i.test(p) && !p.includes('/')
+      ? ' (the relocation folder: libisofs hides its rr_moved from Rock Ridge readers with an RE entry of its own)'
+      : '';
+    problems.push(`unexpected: ${p}${hint}`);
+  }
   return problems;
 }
 

@@ -28,19 +28,21 @@ apt_update() {   # the package lists are missing or stale (a fresh machine): ref
   [ $updated = 0 ] && [ "$(id -u)" = 0 ] || return 1
   echo "make-guest: apt-get update" >&2; updated=1; apt-get update -q >&2
 }
-download() {     # download PKG: apt-get download, no install; *.deb already here counts
-  ls "$1"_*.deb >/dev/null 2>&1 && return 0
-  apt-get download "$1" >&2 2>/dev/null || { apt_update && apt-get download "$1" >&2; } \
-    || { echo "make-guest: cannot download $1" >&2; exit 1; }
+fetch() {        # fetch PKG: a PKG_*.deb already here, or apt-get download (no install)
+  ls "$1"_*.deb >/dev/null 2>&1 || apt-get download "$1" >&2 2>/dev/null
 }
+kernel_pkg() { apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-/{print $2; exit}'; }
 
 # 1. the kernel and busybox-static .debs, unpacked (dpkg -x)
-if [ -z "${KPKG:-}" ]; then
-  KPKG=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-/{print $2; exit}')
-  [ -n "$KPKG" ] || { apt_update || true; KPKG=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-/{print $2; exit}'); }
-  [ -n "$KPKG" ] || { echo "make-guest: apt knows no linux-image-amd64 (run apt-get update)" >&2; exit 1; }
+pinned=${KPKG:-}; KPKG=${KPKG:-$(kernel_pkg)}
+if [ -z "$KPKG" ] || ! fetch "$KPKG" || ! fetch busybox-static; then
+  apt_update || true                     # then try again, with what apt knows now (an old ABI leaves the mirror)
+  KPKG=${pinned:-$(kernel_pkg)}
+  [ -n "$KPKG" ] || { echo "make-guest: apt knows no linux-image-amd64 (apt-get update?)" >&2; exit 1; }
+  for p in "$KPKG" busybox-static; do
+    fetch "$p" || apt-get download "$p" >&2 || { echo "make-guest: cannot download $p" >&2; exit 1; }
+  done
 fi
-download "$KPKG"; download busybox-static
 K=$CACHE/unpacked-$KPKG
 [ -d "$K" ] || { rm -rf "$K.tmp"; mkdir "$K.tmp" && dpkg -x "$(ls "${KPKG}"_*.deb | tail -1)" "$K.tmp" && mv "$K.tmp" "$K"; }
 [ -d busybox ] || { rm -rf busybox.tmp; mkdir busybox.tmp && dpkg -x "$(ls busybox-static_*.deb | tail -1)" busybox.tmp && mv busybox.tmp busybox; }

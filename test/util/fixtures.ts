@@ -7,8 +7,9 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Expect, ExpectedTree } from './oracles';
-import { sha256FileSync } from './oracles';
+import assert from 'node:assert/strict';
+import type { Expect, ExpectedTree, VerifyOptions, VerifyReport } from './oracles';
+import { sha256FileSync, verifyImage } from './oracles';
 
 /** The repository root (tests run bundled from out/test/**, sources live in test/**). */
 export const repoRoot: string = (() => {
@@ -296,3 +297,60 @@ export function sparseFile(file: string, size: number, marks: { offset: number; 
 
 export const GiB = 1024 ** 3;
 export const MiB = 1024 ** 2;
+
+// ------------------------------------------------------------------------------------------------
+// Assertions shared by the build tests
+
+
+/** Runs `build` and asserts it succeeded cleanly: exit 0, no stack trace, the image there, no .partial left. */
+export function buildOk(manifest: string, image: string, extra: string[] = [], opts: { cwd?: string; timeoutMs?: number } = {}): CliResult {
+  const r = runCli(['build', manifest, ...extra], opts);
+  assert.equal(r.status, 0, `build failed: ${describeRun(r)}`);
+  assert.equal(stackTraceIn(r.stderr + r.stdout), null, `stack trace in output: ${describeRun(r)}`);
+  assert.ok(fs.existsSync(image), `no image at ${image}: ${describeRun(r)}`);
+  assert.deepEqual(partialFiles(path.dirname(image)), [], 'a .partial file was left next to the image');
+  assert.ok(fs.statSync(image).size % 2048 === 0, `image size ${fs.statSync(image).size} is not a multiple of 2048`);
+  return r;
+}
+
+/** Reads the image back with every reader and asserts it holds exactly `expected`. */
+export function assertImage(image: string, expected: Expected | ExpectedTree, opts: Omit<VerifyOptions, 'work'>): VerifyReport {
+  const work = fs.mkdtempSync(path.join(path.dirname(image), 'verify-'));
+  try {
+    const report = verifyImage(image, expected instanceof Expected ? expected.tree : expected, { ...opts, work });
+    assert.deepEqual(report.problems, [], `${path.basename(image)}: readers disagree with the sources (${report.problems.length} problems)`);
+    const readers = new Set(report.extracted.map((x) => x.split('/')[0]));
+    if (opts.extract !== false) assert.ok(readers.size >= 3, `only ${[...readers].join(', ')} extracted the image`);
+    return report;
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+export interface Pos {
+  line: number;
+  column: number;
+}
+
+/**
+ * Asserts a bad-input failure: exit 2, no stack trace, a `FILE:LINE:COL: error:` line naming the manifest at
+ * one of the `accept`ed positions (the offending JSON node), no image written and no .partial left.
+ * Returns the diagnostic's message.
+ */
+export function assertInputError(r: CliResult, manifest: string, accept: Pos[], opts: { image?: string; cwd?: string; message?: RegExp } = {}): string {
+  const run = describeRun(r);
+  assert.equal(r.status, 2, `expected exit 2 (bad input): ${run}`);
+  assert.equal(stackTraceIn(r.stderr + r.stdout), null, `stack trace in output: ${run}`);
+  const diags = diagnostics(r.stderr).filter((d) => d.severity === 'error');
+  assert.ok(diags.length > 0, `no FILE:LINE:COL: error: line on stderr: ${run}`);
+  const mine = diags.filter((d) => path.resolve(opts.cwd ?? os.tmpdir(), d.file) === manifest || d.file === manifest);
+  assert.ok(mine.length > 0, `no error names the manifest ${manifest} (got files ${diags.map((d) => d.file).join(', ')}): ${run}`);
+  const at = mine.find((d) => accept.some((a) => a.line === d.line && a.column === d.column));
+  assert.ok(at, `error at ${mine.map((d) => `${d.line}:${d.column}`).join(', ')}, expected at ${accept.map((a) => `${a.line}:${a.column}`).join(' or ')}: ${run}`);
+  if (opts.message) assert.match(at.message, opts.message, run);
+  if (opts.image) {
+    assert.ok(!fs.existsSync(opts.image), `an image was written despite the error: ${opts.image}`);
+    if (fs.existsSync(path.dirname(opts.image))) assert.deepEqual(partialFiles(path.dirname(opts.image)), [], '.partial left after a failure');
+  }
+  return at.message;
+}

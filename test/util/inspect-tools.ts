@@ -34,7 +34,7 @@ export function xorrisoSparse(args: string[], out: string): Promise<void> {
     const child = spawn('xorriso', ['-as', 'mkisofs', ...args, '-o', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
     const fd = fs.openSync(out, 'w');
     const BLOCK = 1024 * 1024;
-    let pending = Buffer.alloc(0);
+    let pending: Buffer = Buffer.alloc(0);
     let pos = 0;
     let stderr = '';
     const flush = (b: Buffer): void => {

@@ -45,6 +45,7 @@ export class ImageSink {
 
   /** Lets the event loop run (progress events, cancellation) now and then. */
   async checkpoint(): Promise<void> {
+    if (this.opts.signal?.aborted) throw new CancelledError('the build was cancelled');
     const now = Date.now();
     if (now - this.lastYield < YIELD_EVERY_MS) return;
     this.lastYield = now;

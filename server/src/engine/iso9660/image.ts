@@ -8,7 +8,8 @@
  * file data (each file once, referenced by every hierarchy).
  */
 import type { FileNode, TreeNode } from '../model';
-import { ImageSink } from '../image/sink';
+import { Layout, type Writer } from '../image/layout';
+import type { ImageSink } from '../image/sink';
 import { aChars, both16, both32, date17, date7, dChars, padField, padFieldUcs2, SECTOR } from './encode';
 import type { IsoLevel } from './names';
 import { areaLengths, AreaAllocator, ce, er, link, nm, packSusp, px, re, sl, sp, tf, type AreaPos } from './susp';
@@ -37,16 +38,23 @@ export interface IsoImageOptions {
   volume: VolumeInfo;
   /** "Now", for images without a fixed creation time. */
   nowMs: number;
+  /** Absolute address of the image's first block (a later session starts after the earlier ones). */
+  baseLba?: number;
+  /** Other file systems' writers, placed around the ISO 9660 ones (UDF: recognition sequence, anchors, …). */
+  hooks?: ImageHooks;
 }
 
-/** A step of the image: plans its blocks at a given address, later writes exactly them. */
-interface Writer {
-  readonly name: string;
-  plan(lba: number): number;
-  write(sink: ImageSink): Promise<void> | void;
+/**
+ * Where other file systems join the layout: after the ISO volume descriptor set (volume recognition
+ * sequence), after the ISO/Joliet metadata (their own metadata), and after the shared file data.
+ */
+export interface ImageHooks {
+  afterDescriptors?: Writer[];
+  beforeData?: Writer[];
+  afterData?: Writer[];
 }
 
-interface FileData {
+export interface FileExtents {
   node: FileNode;
   lba: number;
   extents: { lba: number; length: number }[];
@@ -60,12 +68,11 @@ export class IsoImage {
   readonly problems: TreeProblem[] = [];
   readonly isoDirs: FsDir[];
   readonly jolietDirs: FsDir[] | undefined;
-  private readonly writers: Writer[];
-  /** Blocks each writer planned, in order. */
-  private readonly planned: number[] = [];
-  private readonly data = new Map<FileNode, FileData>();
+  readonly layout: Layout;
+  private readonly data = new Map<FileNode, FileExtents>();
   private readonly dataOrder: FileNode[] = [];
   private emptyLba = 0;
+  private dataPadBlock = false;
   /** Total image size in blocks, known once planned. */
   readonly blocks: number;
   private isoPathTable = { size: 0, l: 0, m: 0 };
@@ -78,14 +85,23 @@ export class IsoImage {
     this.isoDirs = buildIsoTree(root, { level: opts.level, rockRidge: opts.rockRidge }, this.problems);
     this.jolietDirs = opts.joliet ? buildJolietTree(root, { maxName: opts.jolietMaxName }, this.problems) : undefined;
     this.collectFiles(root);
-    this.writers = this.makeWriters();
-    let lba = 0;
-    for (const w of this.writers) {
-      const blocks = w.plan(lba);
-      this.planned.push(blocks);
-      lba += blocks;
-    }
-    this.blocks = lba;
+    this.layout = new Layout(this.makeWriters(), opts.baseLba ?? 0);
+    this.blocks = this.layout.blocks;
+  }
+
+  /** Where a file's data lives (shared by every file system); undefined for empty files. */
+  extentsOf(node: FileNode): FileExtents | undefined {
+    return this.data.get(node);
+  }
+
+  /** Files in data order, each once. */
+  get files(): readonly FileNode[] {
+    return this.dataOrder;
+  }
+
+  /** The block every empty file and symbolic link points at. */
+  get emptyFileLba(): number {
+    return this.emptyLba;
   }
 
   get bytes(): number {
@@ -128,6 +144,7 @@ export class IsoImage {
     const writers: Writer[] = [
       { name: 'system area', plan: () => 16, write: (s) => s.zeros(16 * SECTOR) },
       { name: 'volume descriptors', plan: () => vdCount, write: (s) => this.writeDescriptors(s) },
+      ...(o.hooks?.afterDescriptors ?? []),
     ];
     const pathTables = (dirs: FsDir[], pt: { size: number; l: number; m: number }, name: string): Writer => ({
       name,
@@ -178,6 +195,7 @@ export class IsoImage {
         if (this.ceRegion) s.write(this.ceRegion);
       },
     });
+    writers.push(...(o.hooks?.beforeData ?? []));
     writers.push({
       name: 'file data',
       plan: (lba) => {
@@ -193,35 +211,30 @@ export class IsoImage {
             at += blocksOf(len);
             remaining -= len;
           } while (remaining > 0);
-          this.data.set(f, { node: f, lba, extents });
+          if (f.size > 0) this.data.set(f, { node: f, lba, extents });
           lba = at;
         }
-        if (lba - start > 0xffffffff) throw new Error('image larger than 8 TiB');
-        return lba - start;
+        // Empty files point at the start of the data area; keep one block there if no file has data.
+        this.dataPadBlock = lba === start;
+        return lba - start + (this.dataPadBlock ? 1 : 0);
       },
       write: async (s) => {
         for (const f of this.dataOrder) {
           await s.copyFile(f);
           s.pad(SECTOR);
         }
+        if (this.dataPadBlock) s.zeros(SECTOR);
       },
     });
+    writers.push(...(o.hooks?.afterData ?? []));
     return writers;
   }
 
-  /** Writes the planned image; checks after each writer that exactly the planned blocks were written. */
+  /** Writes the planned image; the layout checks after each writer that exactly the planned blocks were written. */
   async write(sink: ImageSink): Promise<void> {
-    let lba = 0;
     // Continuation areas are produced while the ISO directories are written; their region comes later.
     this.ceRegion = this.ceBlocks > 0 ? Buffer.alloc(this.ceBlocks * SECTOR) : undefined;
-    for (const [i, w] of this.writers.entries()) {
-      const planned = this.planned[i];
-      await w.write(sink);
-      lba += planned;
-      if (sink.pos !== lba * SECTOR) {
-        throw new Error(`internal: ${w.name} wrote ${sink.pos - (lba - planned) * SECTOR} bytes, planned ${planned * SECTOR}`);
-      }
-    }
+    await this.layout.write(sink);
   }
 
   // ---- volume descriptors (ECMA-119 8) ----
@@ -251,7 +264,7 @@ export class IsoImage {
     text(8, 32, v.system ?? '');
     if (joliet) padFieldUcs2(b, 40, 32, v.label.slice(0, 16));
     else padField(b, 40, 32, dChars(v.label).slice(0, 32));
-    both32(b, 80, this.blocks); // 8.4.8 volume space size
+    both32(b, 80, (this.opts.baseLba ?? 0) + this.blocks); // 8.4.8 volume space size: up to the end of this session
     if (joliet) b.write('%/E', 88, 'latin1'); // Joliet: UCS-2 level 3 escape sequence
     both16(b, 120, 1); // volume set size
     both16(b, 124, 1); // volume sequence number

@@ -101,9 +101,12 @@ function relevantErrors(errors: ErrorObject[], value: unknown): ErrorObject[] {
     return undefined;
   };
   const kept = errors.filter((e) => {
+    if (e.keyword === 'oneOf') return true;
+    const fromBranch = /definitions\/(SourceEntry|DirectoryEntry)/.test(e.schemaPath);
+    if (!fromBranch) return true;
+    // An entry with neither key gets only the oneOf message; otherwise only its own branch's errors.
     const branch = branchOf(e.instancePath);
-    if (!branch || e.keyword === 'oneOf') return true;
-    return !/definitions\/(SourceEntry|DirectoryEntry)/.test(e.schemaPath) || e.schemaPath.includes(branch);
+    return branch !== undefined && e.schemaPath.includes(branch);
   });
   return kept.filter(
     (e) => e.keyword !== 'oneOf' || !kept.some((o) => o !== e && o.instancePath.startsWith(e.instancePath)),
