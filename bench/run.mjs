@@ -369,6 +369,10 @@ function report() {
   table(rows, w);
   w('  size-independent: RSS(large) ≤ RSS(mem) + 128 MiB; per extra file: (RSS(small) − RSS(mem)) / (files(small) − files(mem))');
   w('');
+  if (tools.some((t) => t.id === 'cat')) {
+    w(`note: cat is ${summary.environment.versions.cat ?? 'cat'}; since coreutils 9 it copies with copy_file_range (in the`);
+    w('      kernel, no user-space buffer), so it is a strict lower bound for any tool that reads and writes.');
+  }
   if (tools.some((t) => t.id === 'xorriso')) {
     w('note: xorriso waits for its writer thread in 0.1 s sleeps (seen with strace), so a run can idle up to');
     w('      about a second more than its work needs; compare min–max and cpu s.');

@@ -304,7 +304,7 @@ export async function runGuest(cmd: string, opts: GuestRun = {}): Promise<GuestR
       '-n', '10', 'qemu-system-x86_64',
       '-accel', 'tcg', '-M', 'pc', '-cpu', 'max', '-smp', '1', '-m', String(opts.memMiB ?? 1024),
       '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
-      '-serial', `file:${q(logFile)}`, '-serial', `file:${q(outFile)}`,
+      '-serial', `file:${logFile}`, '-serial', `file:${outFile}`,
       '-kernel', path.join(g, 'vmlinux'), '-initrd', path.join(g, 'initrd.img'),
       '-append', 'console=ttyS0 quiet panic=-1 scsi_mod.scan=sync',
       '-fw_cfg', `name=opt/cmd,file=${q(cmdFile)}`,
@@ -325,6 +325,9 @@ export async function runGuest(cmd: string, opts: GuestRun = {}): Promise<GuestR
     const tail = (s: string): string => s.split('\n').slice(-40).join('\n');
     if (r.timedOut) {
       throw new GuestError(`guest timed out after ${timeoutSec} s\n--- console (end):\n${tail(log)}\n--- output (end):\n${tail(output)}`, log, output);
+    }
+    if (!exit && r.code === 127) {
+      throw new Error(`qemu-system-x86_64 not found: install qemu-system-x86 (node scripts/ensure-tools.mjs)\n${r.stderr}`);
     }
     if (!exit) {
       throw new GuestError(

@@ -34,25 +34,32 @@ export function xorrisoSparse(args: string[], out: string): Promise<void> {
     const child = spawn('xorriso', ['-as', 'mkisofs', ...args, '-o', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
     const fd = fs.openSync(out, 'w');
     const BLOCK = 1024 * 1024;
-    let pending: Buffer = Buffer.alloc(0);
     let pos = 0;
     let stderr = '';
+    const zero = Buffer.alloc(BLOCK);
+    let parts: Buffer[] = [];
+    let partsLength = 0;
     const flush = (b: Buffer): void => {
-      if (b.some((x) => x !== 0)) fs.writeSync(fd, b, 0, b.length, pos);
+      if (!b.equals(zero.subarray(0, b.length))) fs.writeSync(fd, b, 0, b.length, pos);
       pos += b.length;
     };
     child.stdout.on('data', (chunk: Buffer) => {
-      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-      while (pending.length >= BLOCK) {
-        flush(pending.subarray(0, BLOCK));
-        pending = pending.subarray(BLOCK);
+      parts.push(chunk);
+      partsLength += chunk.length;
+      if (partsLength < BLOCK) return;
+      let all = Buffer.concat(parts, partsLength);
+      while (all.length >= BLOCK) {
+        flush(all.subarray(0, BLOCK));
+        all = all.subarray(BLOCK);
       }
+      parts = all.length ? [all] : [];
+      partsLength = all.length;
     });
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     child.on('error', reject);
     child.on('close', (code) => {
       try {
-        if (pending.length) flush(pending);
+        if (partsLength) flush(Buffer.concat(parts, partsLength));
         fs.ftruncateSync(fd, pos);
         fs.closeSync(fd);
       } catch (e) {
@@ -189,8 +196,10 @@ export interface FoundRecord {
 }
 
 /** Finds the directory record named `id` (raw ISO identifier, e.g. "README.TXT;1") in the directory at `lba`. */
-export function findRecord(file: string, lba: number, id: string | Buffer, sectors = 1): FoundRecord {
+export function findRecord(file: string, lba: number, id: string | Buffer): FoundRecord {
   const want = typeof id === 'string' ? Buffer.from(id, 'latin1') : id;
+  // The "." record (first in the directory) holds the directory's own data length.
+  const sectors = Math.ceil(readAt(file, lba * 2048, 34).readUInt32LE(10) / 2048);
   const buf = readAt(file, lba * 2048, sectors * 2048);
   for (let s = 0; s < sectors; s++) {
     let pos = s * 2048;

@@ -28,7 +28,7 @@ export function formatInspectText(report: InspectReport): string {
 }
 
 function formatDescriptor(vd: VolumeDescriptor): string[] {
-  const head = `  LBA ${String(vd.lba).padEnd(4)} `;
+  const head = `  LBA ${String(vd.lba).padEnd(3)} `;
   const indent = ' '.repeat(head.length + 2);
   const field = (name: string, value: string): string => `${indent}${name.padEnd(16)}${value}`;
   switch (vd.kind) {
@@ -147,7 +147,7 @@ function row(e: InspectEntry, rr: boolean): Row {
   let where = '';
   if (e.kind !== 'symlink' && first && (e.size > 0 || e.kind === 'dir')) {
     where = `@LBA ${first.lba}`;
-    if (e.extents.length > 1) where += ` (+${e.extents.length - 1} more extents)`;
+    if (e.extents.length > 1) where += ` (+${plural(e.extents.length - 1, 'more extent', 'more extents')})`;
   }
   if (e.relocated) where += ' (relocated)';
   if (e.hidden) where += ' (hidden)';

@@ -100,6 +100,9 @@ async function buildFileSystem(
     descriptorLba: vd.lba,
     blockSize: bs,
     root: vd.rootDirectory,
+    ...(type === 'iso9660' ? { interchangeLevel: null } : {}),
+    ...(type === 'joliet' && vd.joliet ? { jolietLevel: vd.joliet.level } : {}),
+    ...(rockRidge ? { rockRidge } : {}),
     directories: 0,
     files: 0,
     symlinks: 0,
@@ -108,8 +111,6 @@ async function buildFileSystem(
     entries: [],
     problems: [],
   };
-  if (type === 'joliet' && vd.joliet) fs.jolietLevel = vd.joliet.level;
-  if (rockRidge) fs.rockRidge = rockRidge;
   fs.label = label(fs, vd);
   // ECMA-119 6.2.2: a logical block is 2^(n+9) bytes and no larger than a logical sector.
   if (bs !== 512 && bs !== 1024 && bs !== 2048) {
@@ -196,7 +197,7 @@ function label(fs: FileSystemReport, vd: VolumeDescriptorVolume): string {
   switch (fs.type) {
     case 'iso9660': {
       const level = fs.interchangeLevel;
-      const names = level === undefined ? '' : level === null ? ', non-conforming names' : `, level ${level} names`;
+      const names = level === undefined || fs.entries.length === 0 ? '' : level === null ? ', non-conforming names' : `, level ${level} names`;
       return `ISO 9660 (primary${names})`;
     }
     case 'rockridge':

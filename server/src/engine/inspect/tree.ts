@@ -26,6 +26,8 @@ import type { Extent, FileSystemType, InspectEntry } from './types';
 /** Directory bytes one walk may read: far above any real image (a million RR entries is ~200 MiB). */
 const DIR_BYTES_BUDGET = 512 * 1024 * 1024;
 const CE_BYTES_BUDGET = 64 * 1024 * 1024;
+/** Stands for the entry's path in messages produced before its (Rock Ridge) name is known. */
+const WHERE = '\u0000where\u0000';
 /** Directory data is read in chunks of this many bytes (a whole number of sectors). */
 const CHUNK = 64 * SECTOR;
 
@@ -135,6 +137,15 @@ class Walker {
       // directory the CL placeholder's may be incomplete), so they win.
       const rr = await this.rockRidge(records[0], `${displayDir(entry.path)} (".")`);
       applyRockRidgeAttributes(entry, rr);
+    }
+    if (this.rr && entry.relocated && records.length > 1 && isDotDot(records[1])) {
+      // RRIP 4.1.5.2: the ".." of a relocated directory carries PL, the location of its real parent.
+      const where = `${displayDir(entry.path)} ("..")`;
+      const pl = (await this.rockRidge(records[1], where)).parentLink;
+      if (pl === undefined) this.problems.add(`${where}: relocated directory has no PL field (RRIP 4.1.5.2)`);
+      else if (pl !== dir.parentLba) {
+        this.problems.add(`${where}: PL points to LBA ${pl} but the directory is listed under LBA ${dir.parentLba} (RRIP 4.1.5.2)`);
+      }
     }
     const names = new Set<string>();
     for (const group of this.groupExtents(records, entry.path)) {
@@ -306,9 +317,14 @@ class Walker {
     }
   }
 
-  private async rockRidge(rec: DirRecord, where: string): Promise<RockRidgeInfo> {
-    const fields = await readSuspFields(this.susp, rec.systemUse, this.opts.suspSkip ?? 0, where);
-    return decodeRockRidge(fields, where, (m) => this.problems.add(m));
+  /**
+   * The record's Rock Ridge fields. Problems found on the way name `where`; when the name is not known yet
+   * (it is in the fields being decoded), pass WHERE and collect them in `sink` to fill in the path later.
+   */
+  private async rockRidge(rec: DirRecord, where: string, sink?: string[]): Promise<RockRidgeInfo> {
+    const problem = sink ? (m: string) => sink.push(m) : (m: string) => this.problems.add(m);
+    const fields = await readSuspFields({ ...this.susp, problem }, rec.systemUse, this.opts.suspSkip ?? 0, where);
+    return decodeRockRidge(fields, where, problem);
   }
 
   private async makeEntry(
@@ -320,13 +336,15 @@ class Walker {
     const parentPath = dir.entry.path === '/' ? '' : dir.entry.path;
     let name = this.displayName(last.id, `${parentPath}/${printable(last.id)}`);
     let rr: RockRidgeInfo | null = null;
+    const rrProblems: string[] = [];
     if (this.rr) {
       // SUSP: fields of the last extent of a multi-extent file apply to the whole file.
-      rr = await this.rockRidge(last, `${parentPath}/${name}`);
-      if (rr.relocated) return null; // RRIP 4.1.5.3: shown where its CL placeholder is
+      rr = await this.rockRidge(last, WHERE, rrProblems);
       if (rr.name) name = utf8OrLatin1(rr.name);
     }
     const path = `${parentPath}/${name}`;
+    for (const m of rrProblems) this.problems.add(m.split(WHERE).join(path));
+    if (rr?.relocated) return null; // RRIP 4.1.5.3: shown where its CL placeholder is
     if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) {
       this.problems.add(`${path}: invalid file name ${JSON.stringify(name)} in directory ${displayDir(dir.entry.path)}`);
     }

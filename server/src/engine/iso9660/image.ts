@@ -361,7 +361,9 @@ export class IsoImage {
     e.push(...nm(node ? node.name : RELOCATION_DIR_NAME));
     if (node?.kind === 'symlink') e.push(...sl(node.target));
     if (r.cl) e.push(link('CL', r.cl.lba)); // RRIP 4.1.5.1
-    if (r.re) e.push(re()); // RRIP 4.1.5.3
+    // RRIP 4.1.5.3: a relocated directory's record; the relocation folder carries RE too, so that Rock Ridge
+    // readers (Linux, libisofs) hide it and only the plain ISO 9660 view shows it.
+    if (r.re || (r.dir && !node)) e.push(re());
     return e;
   }
 

@@ -158,6 +158,7 @@ export interface PackedSusp {
 export function packSusp(entries: Buffer[], avail: number): PackedSusp {
   const total = entries.reduce((n, e) => n + e.length, 0);
   if (total <= avail) return { inRecord: entries, areas: [] };
+  entries = splitNames(entries, avail);
   const inRecord: Buffer[] = [];
   let used = 0;
   let i = 0;
@@ -172,6 +173,37 @@ export function packSusp(entries: Buffer[], avail: number): PackedSusp {
     areas.push(area);
   }
   return { inRecord, areas };
+}
+
+/**
+ * When the entries overflow the record, the name (NM) is split so that its first piece fills the record and
+ * the rest continues in the continuation area (RRIP 4.1.4 CONTINUE), as other writers do; some readers take
+ * the name only from NM entries that start in the directory record itself.
+ */
+function splitNames(entries: Buffer[], avail: number): Buffer[] {
+  const first = entries.findIndex((e) => e.toString('latin1', 0, 2) === 'NM');
+  if (first < 0) return entries;
+  let last = first;
+  while (last + 1 < entries.length && entries[last + 1].toString('latin1', 0, 2) === 'NM') last++;
+  const before = entries.slice(0, first).reduce((n, e) => n + e.length, 0);
+  const room = avail - CE_LEN - before - 5; // bytes of name that fit in the record's first NM piece
+  if (room < 1) return entries;
+  const name = Buffer.concat(entries.slice(first, last + 1).map((e) => e.subarray(5)));
+  const pieces: Buffer[] = [];
+  const sizes = [Math.min(room, 250)];
+  for (let left = name.length - sizes[0]; left > 0; left -= 250) sizes.push(Math.min(left, 250));
+  let off = 0;
+  for (const [k, size] of sizes.entries()) {
+    const b = Buffer.alloc(5 + size);
+    b.write('NM', 0, 'latin1');
+    b[2] = 5 + size;
+    b[3] = 1;
+    b[4] = k + 1 < sizes.length ? 0x01 : 0x00;
+    name.copy(b, 5, off, off + size);
+    off += size;
+    pieces.push(b);
+  }
+  return [...entries.slice(0, first), ...pieces, ...entries.slice(last + 1)];
 }
 
 /** The byte length of each area as recorded (its entries plus a CE when another area follows). */
