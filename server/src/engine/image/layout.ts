@@ -3,7 +3,7 @@
  * at the address it is given, so the whole layout and the image size are known before any byte is written;
  * then each writes exactly what it planned, which is checked after every writer.
  */
-import type { ImageSink } from './sink';
+import type { Sink } from './sink';
 
 export const BLOCK = 2048;
 
@@ -12,7 +12,7 @@ export interface Writer {
   /** Plans this writer's blocks starting at absolute block `lba`; returns how many blocks it takes. */
   plan(lba: number): number;
   /** Writes exactly the planned blocks. */
-  write(sink: ImageSink): Promise<void> | void;
+  write(sink: Sink): Promise<void> | void;
 }
 
 export class Layout {
@@ -45,7 +45,7 @@ export class Layout {
     return this.planned.map((p) => ({ name: p.writer.name, lba: p.lba, blocks: p.blocks }));
   }
 
-  async write(sink: ImageSink): Promise<void> {
+  async write(sink: Sink): Promise<void> {
     for (const p of this.planned) {
       const start = sink.pos;
       if (start !== (p.lba - this.baseLba) * BLOCK) throw new Error(`internal: ${p.writer.name} starts at byte ${start}, planned block ${p.lba}`);

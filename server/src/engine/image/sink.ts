@@ -21,7 +21,24 @@ export interface SinkOptions {
   sparse?: boolean;
 }
 
-export class ImageSink {
+/**
+ * What the layout's writers write into: a position-checked byte stream. `ImageSink` writes a file; the burn
+ * engine's sinks send the same stream to a recorder (WRITE commands) or compare it with a disc (verification).
+ */
+export interface Sink {
+  /** Byte position of the next byte, relative to the image's first block. */
+  readonly pos: number;
+  write(data: Buffer): void;
+  zeros(count: number): void;
+  /** Pads with zeros to the next multiple of `block`. */
+  pad(block: number): void;
+  /** Streams a source file; its size and modification time must still be what was planned. */
+  copyFile(file: FileNode): Promise<void>;
+  /** Lets the event loop run (progress, cancellation) now and then. */
+  checkpoint(): Promise<void>;
+}
+
+export class ImageSink implements Sink {
   /** Absolute byte position of the next byte. */
   pos = 0;
   private readonly buf = Buffer.allocUnsafe(CHUNK);

@@ -4,12 +4,13 @@
  * written), then writes them; the sink's position is checked against the plan after each writer.
  *
  * Layout: system area (16 blocks, ECMA-119 6.2.1) · volume descriptor set (8.1: PVD, Joliet SVD, ISO 9660:1999
- * EVD, terminator) · path tables (9.4) · ISO directories · Joliet directories · SUSP continuation areas ·
+ * EVD, terminator) · path tables (9.4) · ISO directories, each followed by its SUSP continuation areas ·
+ * Joliet directories ·
  * file data (each file once, referenced by every hierarchy).
  */
 import type { FileNode, TreeNode } from '../model';
 import { Layout, type Writer } from '../image/layout';
-import type { ImageSink } from '../image/sink';
+import type { Sink } from '../image/sink';
 import { aChars, both16, both32, date17, date7, dChars, padField, padFieldUcs2, SECTOR } from './encode';
 import type { IsoLevel } from './names';
 import { areaLengths, AreaAllocator, ce, er, link, nm, packSusp, px, re, sl, sp, tf, type AreaPos } from './susp';
@@ -18,6 +19,8 @@ import type { DirNode } from '../model';
 
 /** ECMA-119 9.1.4: a data length is 32 bits; large files are recorded as several extents (level 3, 6.5.1). */
 export const MAX_EXTENT = 0xfffff800;
+/** Blocks of zeros after the last file (see makeWriters). */
+export const TAIL_PADDING = 150;
 
 export interface VolumeInfo {
   label: string;
@@ -77,9 +80,6 @@ export class IsoImage {
   readonly blocks: number;
   private isoPathTable = { size: 0, l: 0, m: 0 };
   private jolietPathTable = { size: 0, l: 0, m: 0 };
-  private ceRegionLba = 0;
-  private ceRegion: Buffer | undefined;
-  private ceBlocks = 0;
 
   constructor(root: DirNode, private readonly opts: IsoImageOptions) {
     this.isoDirs = buildIsoTree(root, { level: opts.level, rockRidge: opts.rockRidge }, this.problems);
@@ -163,38 +163,36 @@ export class IsoImage {
     });
     writers.push(pathTables(this.isoDirs, this.isoPathTable, 'ISO 9660 path tables'));
     if (this.jolietDirs) writers.push(pathTables(this.jolietDirs, this.jolietPathTable, 'Joliet path tables'));
-    const ceAlloc = new AreaAllocator();
-    const dirsWriter = (dirs: FsDir[], rr: boolean, name: string): Writer => ({
+    // Each directory's SUSP continuation areas follow its extent directly (as libisofs lays them out):
+    // streaming readers such as libarchive only pick them up at that position.
+    const dirsWriter = (pathTableOrder: FsDir[], rr: boolean, name: string): Writer => {
+      const dirs = extentOrder(pathTableOrder[0]);
+      return {
       name,
       plan: (lba) => {
         let start = lba;
         for (const d of dirs) {
-          d.size = this.layoutDirectory(d, rr, rr ? ceAlloc : undefined, undefined);
+          const alloc = rr ? new AreaAllocator() : undefined;
+          d.size = this.layoutDirectory(d, rr, alloc, undefined);
           d.lba = start;
-          start += d.size / SECTOR;
+          d.ceLba = start + d.size / SECTOR;
+          d.ceBlocks = alloc?.blocks ?? 0;
+          start += d.size / SECTOR + d.ceBlocks;
         }
         return start - lba;
       },
       write: async (s) => {
         for (const d of dirs) {
-          this.layoutDirectory(d, rr, undefined, s);
+          const areas = d.ceBlocks > 0 ? Buffer.alloc(d.ceBlocks * SECTOR) : undefined;
+          this.layoutDirectory(d, rr, undefined, s, areas);
+          if (areas) s.write(areas);
           await s.checkpoint();
         }
       },
-    });
+      };
+    };
     writers.push(dirsWriter(this.isoDirs, o.rockRidge, 'ISO 9660 directories'));
     if (this.jolietDirs) writers.push(dirsWriter(this.jolietDirs, false, 'Joliet directories'));
-    writers.push({
-      name: 'SUSP continuation areas',
-      plan: (lba) => {
-        this.ceRegionLba = lba;
-        this.ceBlocks = ceAlloc.blocks;
-        return this.ceBlocks;
-      },
-      write: (s) => {
-        if (this.ceRegion) s.write(this.ceRegion);
-      },
-    });
     writers.push(...(o.hooks?.beforeData ?? []));
     writers.push({
       name: 'file data',
@@ -227,19 +225,21 @@ export class IsoImage {
       },
     });
     writers.push(...(o.hooks?.afterData ?? []));
+    // 150 zero blocks (300 KiB) at the end, as mkisofs' and xorriso's -pad: drives and kernels read ahead
+    // past the last file on track-at-once CDs, and some readers (libarchive) need that much to recognise
+    // a small image at all.
+    writers.push({ name: 'padding', plan: () => TAIL_PADDING, write: (s) => s.zeros(TAIL_PADDING * SECTOR) });
     return writers;
   }
 
   /** Writes the planned image; the layout checks after each writer that exactly the planned blocks were written. */
-  async write(sink: ImageSink): Promise<void> {
-    // Continuation areas are produced while the ISO directories are written; their region comes later.
-    this.ceRegion = this.ceBlocks > 0 ? Buffer.alloc(this.ceBlocks * SECTOR) : undefined;
+  async write(sink: Sink): Promise<void> {
     await this.layout.write(sink);
   }
 
   // ---- volume descriptors (ECMA-119 8) ----
 
-  private writeDescriptors(s: ImageSink): void {
+  private writeDescriptors(s: Sink): void {
     const o = this.opts;
     s.write(this.volumeDescriptor('primary'));
     if (o.joliet) s.write(this.volumeDescriptor('joliet'));
@@ -372,7 +372,9 @@ export class IsoImage {
    * writing reproduces the same layout with the final addresses and fills the continuation region.
    * Returns the extent size in bytes.
    */
-  private layoutDirectory(dir: FsDir, rr: boolean, alloc: AreaAllocator | undefined, sink: ImageSink | undefined): number {
+  private layoutDirectory(
+    dir: FsDir, rr: boolean, alloc: AreaAllocator | undefined, sink: Sink | undefined, ceAreas?: Buffer,
+  ): number {
     let size = 0;
     let used = 0; // bytes used in the current sector
     const out: Buffer[] = [];
@@ -399,14 +401,14 @@ export class IsoImage {
       const su = [...packed.inRecord];
       if (packed.areas.length) {
         const a0 = areas[0];
-        su.push(ce(this.ceRegionLba + a0.block, a0.offset, a0.length));
-        if (sink && this.ceRegion) {
+        su.push(ce(dir.ceLba + a0.block, a0.offset, a0.length));
+        if (sink && ceAreas) {
           packed.areas.forEach((content, k) => {
             const a = areas[k];
             let off = a.block * SECTOR + a.offset;
-            for (const c of content) off += c.copy(this.ceRegion!, off);
+            for (const c of content) off += c.copy(ceAreas, off);
             const next = areas[k + 1];
-            if (next) ce(this.ceRegionLba + next.block, next.offset, next.length).copy(this.ceRegion!, off);
+            if (next) ce(dir.ceLba + next.block, next.offset, next.length).copy(ceAreas, off);
           });
         }
       }
@@ -450,6 +452,29 @@ export class IsoImage {
     }
     return Math.max(size, SECTOR);
   }
+}
+
+/**
+ * Directory extents are laid out depth first over the recorded hierarchy, the relocation folder first, as
+ * mkisofs does; path tables keep their own breadth-first order (ECMA-119 9.4). Streaming readers (libarchive)
+ * read directories in address order and need a relocated directory's children after it, and nested relocations
+ * resolved before the outer relocated directory is attached to its CL entry.
+ */
+function extentOrder(root: FsDir): FsDir[] {
+  const out: FsDir[] = [];
+  const stack: FsDir[] = [root];
+  while (stack.length) {
+    const d = stack.pop()!;
+    out.push(d);
+    const kids: FsDir[] = [];
+    for (const r of d.records) {
+      // The relocation folder (and so every relocated directory) goes first, as mkisofs lays it out.
+      if (r.dir && !r.node) kids.unshift(r.dir);
+      else if (r.dir) kids.push(r.dir);
+    }
+    for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]);
+  }
+  return out;
 }
 
 function withSuspList(rec: FsRecord, n: number): AreaPos[][] {

@@ -30,6 +30,9 @@ export class FsDir {
   lba = 0;
   /** Size of the directory's extent in bytes (a multiple of the block size). */
   size = 0;
+  /** Where this directory's SUSP continuation areas start (right after its extent), and how many blocks. */
+  ceLba = 0;
+  ceBlocks = 0;
   dotCe: AreaPos[] = [];
   dotdotCe: AreaPos[] = [];
   constructor(
