@@ -23,8 +23,9 @@ test('levels 2 and 3: 30 characters for name and extension, 31 for directories',
   assert.equal(iso('a-b c.d.e', 3), 'A_B_C_D.E');
 });
 
-test('level 4 (ISO 9660:1999) keeps names up to 207 bytes, without version', () => {
-  assert.equal(iso('Grüße 日本.txt', 4), 'Grüße 日本.txt');
+test('level 4 (ISO 9660:1999) keeps names up to 207 characters of printable ASCII, without version', () => {
+  assert.equal(iso('Read Me (v2).txt', 4), 'Read Me (v2).txt');
+  assert.equal(iso('Grüße 日本;x.txt', 4), 'Gr__e ___x.txt');
   const n = iso('x'.repeat(300) + '.txt', 4);
   assert.equal(Buffer.byteLength(n), 207);
   assert.ok(n.endsWith('.txt'));

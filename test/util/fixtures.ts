@@ -318,7 +318,9 @@ export function assertImage(image: string, expected: Expected | ExpectedTree, op
   const work = fs.mkdtempSync(path.join(path.dirname(image), 'verify-'));
   try {
     const report = verifyImage(image, expected instanceof Expected ? expected.tree : expected, { ...opts, work });
-    assert.deepEqual(report.problems, [], `${path.basename(image)}: readers disagree with the sources (${report.problems.length} problems)`);
+    if (report.problems.length > 0) {
+      assert.fail(`${path.basename(image)}: readers disagree with the sources (${report.problems.length} problems):\n  ${report.problems.join('\n  ')}`);
+    }
     const readers = new Set(report.extracted.map((x) => x.split('/')[0]));
     if (opts.extract !== false) assert.ok(readers.size >= 3, `only ${[...readers].join(', ')} extracted the image`);
     return report;

@@ -19,12 +19,17 @@
  * - isoinfo has no UTF-8 output for Joliet names: we ask for ISO 8859-1 (`-j iso8859-1`) and decode it; any
  *   UTF-16 unit above U+00FF comes out as "_". Listings from it carry `lossyNames: true`, and comparisons map
  *   the expected names the same way (`latin1Lossy`).
+ * - isoinfo shows Joliet names as recorded, with a version ";1" when there is one; every other reader (and
+ *   Windows and Linux) drops it and a "." before it: the wrapper does the same.
  * - isoinfo lists each extent of a multi-extent file (>= 4 GiB) as its own record (flag 0x80 on all but
  *   the last); we merge them into one entry. `isoinfo -x` extracts only the LAST extent of such a file,
  *   so it is not used for the content of files >= 4 GiB.
  * - iso-info also lists each extent of a multi-extent file separately (without flags): consecutive file
  *   records with the same name are merged. Its plain view (--no-joliet --no-rock-ridge) lowercases names
  *   and cannot enter subdirectories (libcdio 2.1.0 bug), so it is not offered for the iso9660 view.
+ * - libcdio and 7-Zip do not follow SUSP continuation areas (CE): of a Rock Ridge name split between the directory
+ *   record and a CE area (xorriso does this too, for long names) it shows only the first part.
+ *   `libcdioCeFix` maps such a prefix to the one expected sibling name it begins, and iso-read skips those.
  * - iso-read (libcdio) extracts by Rock Ridge name into a file (to a pipe it pads to whole blocks, so
  *   never to stdout).
  * - xorriso's `-extract` REPLACES an existing destination (it once replaced /dev/stdout with a regular
@@ -347,6 +352,9 @@ export function parseIsoinfoList(out: string, view: View): Map<string, Entry> {
     }
     if (name === '.' || name === '..') continue;
     if (kind === 'other') throw new Error(`isoinfo: unexpected type in ${line}`);
+    // Joliet file identifiers may carry the ISO 9660 version (";1"); isoinfo shows it, every other reader
+    // (and Windows, and Linux's isofs) drops it, and a "." left before it.
+    if (view === 'joliet' && kind !== 'dir') name = name.replace(/;1$/, '').replace(/(.)\.$/, '$1');
     if (view !== 'rockridge' && kind !== 'dir') kind = 'file';
     const flagsHex = m[10]!;
     const flags = parseInt(flagsHex.slice(-2), 16);
@@ -488,6 +496,50 @@ export function isoInfoList(image: string, view: 'joliet' | 'rockridge'): Listin
 export function isoReadFile(image: string, isoPath: string, outFile: string): Buffer {
   run('iso-read', ['--no-header', '-i', image, '-e', isoPath, '-o', outFile]);
   return fs.readFileSync(outFile);
+}
+
+/**
+ * libcdio shows only the part of a Rock Ridge name that sits in the directory record (no CE support): rename
+ * a listed entry whose name is a proper prefix of exactly one expected, unlisted sibling (with everything
+ * below it). Returns the renamed expected paths (iso-read cannot reach them).
+ */
+export function libcdioCeFix(listing: Listing, expected: ExpectedTree): Set<string> {
+  const r = ceFix(listing.entries, expected);
+  listing.entries = new Map([...r.entries].map(([p, e]) => [p, { ...e, path: p }]));
+  return r.fixed;
+}
+
+/** The same for any path-keyed map (listings and extracted trees of 7-Zip, which has no CE support either). */
+export function ceFix<T>(entries: Map<string, T>, expected: ExpectedTree): { entries: Map<string, T>; fixed: Set<string> } {
+  const listing = { entries };
+  const fixed = new Set<string>();
+  const byParent = new Map<string, string[]>();
+  for (const p of expected.keys()) {
+    const parent = p.slice(0, p.lastIndexOf('/'));
+    byParent.set(parent, [...(byParent.get(parent) ?? []), p.slice(p.lastIndexOf('/') + 1)]);
+  }
+  const paths = [...listing.entries.keys()].sort((a, b) => a.split('/').length - b.split('/').length);
+  const renames: [string, string][] = [];
+  for (const p of paths) {
+    let cur = p;
+    for (const [from, to] of renames) if (cur.startsWith(from + '/')) cur = to + cur.slice(from.length);
+    if (expected.has(cur)) continue;
+    const parent = cur.slice(0, cur.lastIndexOf('/'));
+    const name = cur.slice(cur.lastIndexOf('/') + 1);
+    const cands = (byParent.get(parent) ?? []).filter((n) => n.length > name.length && n.startsWith(name) && !listing.entries.has(`${parent}/${n}`));
+    if (cands.length === 1) {
+      renames.push([cur, `${parent}/${cands[0]}`]);
+      fixed.add(`${parent}/${cands[0]}`);
+    }
+  }
+  if (renames.length === 0) return { entries, fixed };
+  const out = new Map<string, T>();
+  for (const [p, e] of listing.entries) {
+    let cur = p;
+    for (const [from, to] of renames) if (cur === from || cur.startsWith(from + '/')) cur = to + cur.slice(from.length);
+    out.set(cur, e);
+  }
+  return { entries: out, fixed };
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -670,12 +722,11 @@ export function readTree(root: string): Map<string, ExtractedEntry> {
  */
 export function isoNameProblem(name: string, kind: 'file' | 'dir', level: 1 | 2 | 3 | 4): string | null {
   if (level === 4) {
-    // ISO 9660:1999: up to 207 characters, no version number; the engine promises d-characters.
+    // ISO 9660:1999: up to 207 characters, no version number; the engine promises printable ASCII
+    // (other characters become "_") and no ";".
     if (name.length === 0 || name.length > 207) return `length ${name.length} not in 1..207`;
     if (/;\d+$/.test(name)) return 'has a version number (";1") at level 4';
-    if (!/^[A-Z0-9_.]+$/.test(name)) return 'has characters other than A-Z 0-9 _ .';
-    if (kind === 'dir' && name.includes('.')) return 'directory name with "."';
-    if ((name.match(/\./g) ?? []).length > 1) return 'more than one "."';
+    if (!/^[\x20-\x3a\x3c-\x7e]+$/.test(name)) return 'has characters other than printable ASCII without ";"';
     return null;
   }
   if (kind === 'dir') {
@@ -696,13 +747,15 @@ export function isoNameProblem(name: string, kind: 'file' | 'dir', level: 1 | 2 
 }
 
 /** Checks every name (and the depth) of a plain ISO 9660 listing with raw names. */
-export function checkIsoNames(listing: Listing, level: 1 | 2 | 3 | 4): string[] {
+export function checkIsoNames(listing: Listing, level: 1 | 2 | 3 | 4, opts: { relocation?: boolean } = {}): string[] {
   if (!listing.rawNames) throw new Error(`${listing.reader} does not show raw ISO names`);
   const problems: string[] = [];
   for (const e of listing.entries.values()) {
     const parts = e.path.split('/').slice(1);
     const name = parts[parts.length - 1]!;
-    const p = isoNameProblem(name, e.kind === 'dir' ? 'dir' : 'file', level);
+    // A relocated folder leaves an empty file record (Rock Ridge CL) with the folder's name in its old place.
+    const kind = e.kind === 'dir' || (opts.relocation && isPlaceholder(e)) ? 'dir' : 'file';
+    const p = isoNameProblem(name, kind, level);
     if (p) problems.push(`[${listing.reader}/iso9660] ${e.path}: ${p}`);
     if (level !== 4) {
       // ECMA-119 6.8.2.1: at most 8 directory levels (the root is level 1).
@@ -804,6 +857,12 @@ export function compareExtracted(ex: Extracted, expected: ExpectedTree, opts: { 
 
 const parentOf = (p: string) => p.slice(0, p.lastIndexOf('/')) || '/';
 
+/** An empty file record named like a folder (no "." or ";"): a Rock Ridge CL placeholder in the plain view. */
+export function isPlaceholder(e: { kind: Kind; size: number; path?: string }, name?: string): boolean {
+  const n = name ?? e.path?.slice(e.path.lastIndexOf('/') + 1) ?? '';
+  return e.kind === 'file' && e.size === 0 && /^[A-Z0-9_]+$/.test(n);
+}
+
 /**
  * Compares a view whose names are mangled (plain ISO 9660) with the expected tree WITHOUT assuming any
  * spelling: files are matched by content, and the directories they sit in must map one-to-one onto the
@@ -815,7 +874,7 @@ export function compareMapped(tag: string, got: Map<string, { kind: Kind; size: 
   const expFiles = [...expected].filter(([, e]) => e.kind === 'file');
   const expDirs = [...expected].filter(([, e]) => e.kind === 'dir').map(([p]) => p);
   const nSymlinks = [...expected.values()].filter((e) => e.kind === 'symlink').length;
-  const gotFiles = [...got].filter(([, e]) => e.kind !== 'dir');
+  const gotFiles = [...got].filter(([p, e]) => e.kind !== 'dir' && !(opts.relocation && isPlaceholder(e, p.slice(p.lastIndexOf('/') + 1))));
   const gotDirs = [...got].filter(([, e]) => e.kind === 'dir').map(([p]) => p);
   const key = (e: { size: number; sha256?: string }) => (opts.contents ? `${e.size}:${e.sha256}` : `${e.size}`);
 
@@ -968,12 +1027,28 @@ export function verifyImage(image: string, expected: ExpectedTree, opts: VerifyO
   if (hasRR) {
     const view: View = 'rockridge';
     const cmp = { modes: true, symlinks: true, owner: opts.owner === undefined ? 0 : opts.owner ?? undefined };
+    // isoinfo, libcdio and 7-Zip do not follow Rock Ridge relocation (CL/RE): with relocated folders they
+    // show the raw tree (checked in the plain view instead), whoever wrote the image.
+    const followsRelocation = !opts.relocation;
+    let beyondLibcdio = new Set<string>();
     for (const [name, f] of [
       ['xorriso', () => xorrisoList(image, view)],
-      ['isoinfo', () => isoinfoList(image, view)],
+      ...(followsRelocation ? [['isoinfo', () => isoinfoList(image, view)]] : []),
       ['bsdtar', () => bsdtarList(image, view)],
-      ['iso-info', () => isoInfoList(image, view)],
-      ...(!hasJ ? [['7z', () => sevenZipList(image, view)]] : []),
+      ...(followsRelocation
+        ? [['iso-info', () => {
+            const l = isoInfoList(image, view);
+            beyondLibcdio = libcdioCeFix(l, expected);
+            return l;
+          }]]
+        : []),
+      ...(!hasJ && followsRelocation
+        ? [['7z', () => {
+            const l = sevenZipList(image, view);
+            l.entries = ceFix(l.entries, expected).entries;
+            return l;
+          }]]
+        : []),
     ] as [string, () => Listing][]) {
       guard(`${name}/${view} listing`, () => compareListing(f(), expected, cmp));
       listed.push(`${name}/${view}`);
@@ -981,13 +1056,19 @@ export function verifyImage(image: string, expected: ExpectedTree, opts: VerifyO
     for (const [name, f] of [
       ['xorriso', (d: string) => xorrisoExtract(image, view, d)],
       ['bsdtar', (d: string) => bsdtarExtract(image, view, d)],
-      ...(!hasJ ? [['7z', (d: string) => sevenZipExtract(image, view, d)]] : []),
+      ...(!hasJ && followsRelocation
+        ? [['7z', (d: string) => {
+            const x = sevenZipExtract(image, view, d);
+            x.entries = ceFix(x.entries, expected).entries;
+            return x;
+          }]]
+        : []),
     ] as [string, (d: string) => Extracted][]) {
       if (opts.extract === false) break;
       guard(`${name}/${view} extract`, () => compareExtracted(f(scratch(name)), expected, { symlinks: true }));
       extracted.push(`${name}/${view}`);
     }
-    if (opts.perFile !== false) {
+    if (opts.perFile !== false && followsRelocation) {
       guard('isoinfo -R -x', () => {
         const p: string[] = [];
         for (const [fp, e] of files) {
@@ -1005,6 +1086,7 @@ export function verifyImage(image: string, expected: ExpectedTree, opts: VerifyO
         let i = 0;
         for (const [fp, e] of files) {
           if ((e.size ?? 0) > 64 << 20) continue;
+          if ([...beyondLibcdio].some((b) => fp === b || fp.startsWith(b + '/'))) continue;
           const out = path.join(tmp, String(i++));
           let got: string;
           try {
@@ -1057,7 +1139,7 @@ export function verifyImage(image: string, expected: ExpectedTree, opts: VerifyO
       guard(`${name}/${view} listing`, () => {
         const l = f();
         listed.push(`${name}/${view}`);
-        return [...checkIsoNames(l, opts.level), ...compareMapped(`[${name}/${view} listing]`, l.entries, expected, { relocation, contents: false })];
+        return [...checkIsoNames(l, opts.level, { relocation }), ...compareMapped(`[${name}/${view} listing]`, l.entries, expected, { relocation, contents: false })];
       });
     }
     guard('bsdtar/iso9660 listing', () => {

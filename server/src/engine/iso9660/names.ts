@@ -1,7 +1,7 @@
 /**
  * File identifiers per file system, and collision handling within a directory.
  * ISO 9660: ECMA-119 7.5 (file identifiers), 7.6 (directory identifiers), 10.1–10.3 (interchange levels);
- * ISO 9660:1999 (level 4 here) 7.5.1: up to 207 bytes, no version number.
+ * ISO 9660:1999 (level 4 here) 7.5.1: up to 207 bytes, no version number (printable ASCII here).
  * Joliet: up to 64 UCS-2 characters, excluding * / : ; ? \ and control characters.
  */
 import { dChars } from './encode';
@@ -37,12 +37,13 @@ export function isoName(name: string, isDir: boolean, level: IsoLevel, level4Max
   let [base, ext] = splitExt(name, isDir);
   if (level === 4) {
     // ISO 9660:1999 7.5.1: the identifier is at most 207 bytes; `;` would read as a version separator.
-    base = base.replace(/;/g, '_');
-    ext = ext.replace(/;/g, '_');
+    // The character set is "by agreement": printable ASCII is what every reader decodes the same way
+    // (Rock Ridge and Joliet carry the exact Unicode names).
+    base = base.replace(/[^\x20-\x3a\x3c-\x7e]/g, '_');
+    ext = ext.replace(/[^\x20-\x3a\x3c-\x7e]/g, '_');
     const limit = level4Max - (ext ? 1 : 0);
-    while (Buffer.byteLength(base + ext) > limit && base.length > 1) base = base.slice(0, -1);
-    while (Buffer.byteLength(base + ext) > limit) ext = ext.slice(0, -1);
-    if (/[\ud800-\udbff]$/.test(base)) base = base.slice(0, -1);
+    if (base.length + ext.length > limit) base = base.slice(0, Math.max(limit - ext.length, 1));
+    if (base.length + ext.length > limit) ext = ext.slice(0, limit - base.length);
     return { base, ext, changed: base + (ext ? '.' + ext : '') !== name };
   }
   const mappedBase = dChars(base.replace(/\./g, '_'));
