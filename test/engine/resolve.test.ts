@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { buildImage, planProject, type Plan } from '../../server/src/engine/build';
+import { inspectImage } from '../../server/src/engine/inspect';
 import { pathOf, type DirNode, type TreeNode } from '../../server/src/engine/model';
 import { tmpdir, writeTree } from '../util/tmpdir';
 
@@ -165,4 +166,29 @@ test('the planned size is exact: the written image has exactly that many bytes',
   const r = await buildImage(file);
   assert.equal(r.bytes, planned);
   assert.equal(fs.statSync(path.join(root, 'exact.iso')).size, planned);
+});
+
+test('a symbolic link whose target is too long for readers is an error', () => {
+  fs.mkdirSync(path.join(root, 'longlinks'), { recursive: true });
+  fs.symlinkSync('../' + 'x/'.repeat(600) + 'README.md', path.join(root, 'longlinks', 'far'));
+  const p = plan({ kind: 'data', files: [{ source: 'longlinks', target: '/ll' }] });
+  const e = errors(p);
+  assert.deepEqual(e.map((d) => d.code), ['symlink-too-long']);
+  assert.match(e[0].message, /1212 bytes; readers accept at most 1023/);
+});
+
+test('our own inspector finds no problem in a built image (path tables agree with the directories, etc.)', async () => {
+  const file = path.join(root, 'clean.disc.json');
+  fs.mkdirSync(path.join(root, 'cleansrc/a/b/c/d/e/f/g/h/i'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'cleansrc/a/b/c/d/e/f/g/h/i/deep.txt'), 'deep');
+  fs.writeFileSync(path.join(root, 'cleansrc', 'n'.repeat(200) + '.txt'), 'long');
+  fs.writeFileSync(file, JSON.stringify({ kind: 'data', files: [{ source: 'cleansrc', target: '/' }, { source: 'photos' }], output: 'clean.iso' }));
+  const r = await buildImage(file);
+  const report = await inspectImage(r.output);
+  assert.deepEqual(report.problems, []);
+  assert.deepEqual(report.fileSystems.map((f) => f.type).sort(), ['iso9660', 'joliet', 'rockridge']);
+  const rr = report.fileSystems.find((f) => f.type === 'rockridge')!;
+  const paths = rr.entries.map((e) => e.path);
+  assert.ok(paths.includes('/a/b/c/d/e/f/g/h/i/deep.txt'), paths.join('\n'));
+  assert.ok(paths.includes('/' + 'n'.repeat(200) + '.txt'));
 });

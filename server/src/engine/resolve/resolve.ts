@@ -12,6 +12,9 @@ import type { DiscProject } from '../manifest/types.generated';
 import type { DirNode, FileNode, TreeNode } from '../model';
 import type { Diagnostic } from '../util/errors';
 
+/** Longest symbolic link target stored (bytes). */
+export const MAX_LINK_TARGET = 1023;
+
 export interface ResolveOptions {
   /** Keep symbolic links as links (Rock Ridge can store them); otherwise store what they point to. */
   keepSymlinks: boolean;
@@ -281,6 +284,12 @@ class Resolver {
         linkTarget = fs.readlinkSync(abs);
       } catch (err) {
         this.error(ctx.at, 'source-unreadable', `cannot read the link ${abs}: ${(err as Error).message}`);
+        return;
+      }
+      if (Buffer.byteLength(linkTarget) > MAX_LINK_TARGET) {
+        // Rock Ridge SL has no limit, but libisofs (xorriso) refuses to load an image with a longer one.
+        this.error(ctx.at, 'symlink-too-long',
+          `the symbolic link ${abs} points to a path of ${Buffer.byteLength(linkTarget)} bytes; readers accept at most ${MAX_LINK_TARGET} (use "followSymlinks": true to store its target instead)`);
         return;
       }
       parent.children.set(name, { kind: 'symlink', name, parent, mode: 0o777, mtimeMs: st.mtimeMs, origin: ctx.origin, target: linkTarget });
