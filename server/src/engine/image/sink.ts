@@ -12,6 +12,15 @@ import { CancelledError, InputError } from '../util/errors';
 const CHUNK = 2 * 1024 * 1024;
 const ZERO = Buffer.alloc(CHUNK);
 const YIELD_EVERY_MS = 50;
+/** Files from this size on are copied through the read/write pipeline. */
+const PIPE_MIN = 16 * 1024 * 1024;
+const PIPE_CHUNK = 4 * 1024 * 1024;
+const ZERO_PIPE = Buffer.alloc(PIPE_CHUNK);
+
+const readAsync = (fd: number, buf: Buffer, off: number, len: number, pos: number) =>
+  new Promise<number>((resolve, reject) => fs.read(fd, buf, off, len, pos, (err, n) => (err ? reject(err) : resolve(n))));
+const writeAsync = (fd: number, buf: Buffer, off: number, len: number, pos: number) =>
+  new Promise<number>((resolve, reject) => fs.write(fd, buf, off, len, pos, (err, n) => (err ? reject(err) : resolve(n))));
 
 export interface SinkOptions {
   signal?: AbortSignal;
@@ -118,6 +127,14 @@ export class ImageSink implements Sink {
       }
       let remaining = file.size;
       let filePos = 0;
+      if (remaining >= PIPE_MIN) {
+        // Large files: whole chunks through the two-buffer pipeline, the tail through the buffer below.
+        this.flush();
+        const piped = remaining - (remaining % PIPE_CHUNK);
+        await this.pipelined(fd, file.source, piped);
+        filePos += piped;
+        remaining -= piped;
+      }
       while (remaining > 0) {
         const want = Math.min(CHUNK - this.used, remaining);
         const n = fs.readSync(fd, this.buf, this.used, want, filePos);
@@ -139,6 +156,45 @@ export class ImageSink implements Sink {
       fs.closeSync(fd);
     }
     await this.checkpoint();
+  }
+
+  private pipeBuffers: [Buffer, Buffer] | undefined;
+
+  /**
+   * Copies `length` bytes (whole PIPE_CHUNKs) from the start of `fd` to the current position with reading and
+   * writing overlapped: while chunk k is written (one libuv worker), chunk k+1 is read (another). The buffer
+   * is empty on entry (flushed) and stays so.
+   */
+  private async pipelined(fd: number, source: string, length: number): Promise<void> {
+    const bufs = (this.pipeBuffers ??= [Buffer.allocUnsafe(PIPE_CHUNK), Buffer.allocUnsafe(PIPE_CHUNK)]);
+    const readChunk = async (buf: Buffer, at: number): Promise<void> => {
+      let got = 0;
+      while (got < PIPE_CHUNK) {
+        const n = await readAsync(fd, buf, got, PIPE_CHUNK - got, at + got);
+        if (n === 0) throw new InputError(`${source} became shorter during the build; build again`);
+        got += n;
+      }
+    };
+    const writeChunk = async (buf: Buffer, at: number): Promise<void> => {
+      if (this.opts.sparse && buf.equals(ZERO_PIPE)) return;
+      let done = 0;
+      while (done < PIPE_CHUNK) done += await writeAsync(this.fd, buf, done, PIPE_CHUNK - done, at + done);
+    };
+    const start = this.pos;
+    await readChunk(bufs[0], 0);
+    let writing: Promise<void> | undefined;
+    for (let k = 0, off = 0; off < length; k++, off += PIPE_CHUNK) {
+      if (writing) await writing; // write k-1 has released the buffer chunk k+1 is read into
+      writing = writeChunk(bufs[k & 1], start + off);
+      // Keep the pending write observed, so that a failure is never an unhandled rejection.
+      writing.catch(() => undefined);
+      if (off + PIPE_CHUNK < length) await readChunk(bufs[(k + 1) & 1], off + PIPE_CHUNK);
+      this.pos = start + off + PIPE_CHUNK;
+      await this.checkpoint();
+    }
+    await writing;
+    this.pos = start + length;
+    this.bufStart = this.pos;
   }
 
   /** Flushes and sets the file's length to exactly what was written (zero tails may have been skipped). */
