@@ -182,7 +182,7 @@ test('our own inspector finds no problem in a built image (path tables agree wit
   fs.mkdirSync(path.join(root, 'cleansrc/a/b/c/d/e/f/g/h/i'), { recursive: true });
   fs.writeFileSync(path.join(root, 'cleansrc/a/b/c/d/e/f/g/h/i/deep.txt'), 'deep');
   fs.writeFileSync(path.join(root, 'cleansrc', 'n'.repeat(200) + '.txt'), 'long');
-  fs.writeFileSync(file, JSON.stringify({ kind: 'data', files: [{ source: 'cleansrc', target: '/' }, { source: 'photos' }], output: 'clean.iso' }));
+  fs.writeFileSync(file, JSON.stringify({ kind: 'data', fileSystems: ['iso9660', 'joliet', 'rockridge'], files: [{ source: 'cleansrc', target: '/' }, { source: 'photos' }], output: 'clean.iso' }));
   const r = await buildImage(file);
   const report = await inspectImage(r.output);
   assert.deepEqual(report.problems, []);
