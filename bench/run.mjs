@@ -306,6 +306,13 @@ report();
 const errored = Object.values(results).some((r) => Object.values(r).some((x) => x.error));
 process.exitCode = errored ? 1 : 0;
 
+// UDF (bench/udf.mjs): the ISO 9660/Joliet/UDF bridge and UDF-only images on the same trees; BENCH_UDF=0 skips it.
+const udfTrees = process.env.BENCH_UDF_TREES ?? cfg.trees.filter((t) => t === 'large' || t === 'small').join(',');
+if (process.env.BENCH_UDF !== '0' && udfTrees) {
+  const u = spawnSync(process.execPath, [join(root, 'bench', 'udf.mjs')], { stdio: 'inherit', env: { ...process.env, BENCH_UDF_TREES: udfTrees } });
+  if (u.status !== 0) process.exitCode = 1;
+}
+
 function report() {
   const w = (/** @type {string} */ s) => process.stdout.write(s + '\n');
   w('');

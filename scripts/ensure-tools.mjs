@@ -19,6 +19,26 @@ const packages = {
   'qemu-system-x86': '/usr/bin/qemu-system-x86_64',
   cpio: '/usr/bin/cpio',
   'xz-utils': '/usr/bin/xz',
+  // test/native: the SCSI addon is compiled (node-gyp: g++, make); tgt emulates a DVD+R recorder over iSCSI on the
+  // loopback, which QEMU (its iscsi driver is in qemu-block-extra) passes through to the guest as /dev/sg0
+  'g++': '/usr/bin/g++',
+  make: '/usr/bin/make',
+  tgt: '/usr/sbin/tgtd',
+  'qemu-block-extra': '/usr/lib/x86_64-linux-gnu/qemu/block-iscsi.so',
+  // test/vscode: a real VS Code (code-server, installed into .tools/ by test/vscode/install-code-server.mjs) driven
+  // by Debian's chromium; code-server's install needs ripgrep (pre-seeded for @vscode/ripgrep) and kerberos headers
+  chromium: '/usr/bin/chromium',
+  ripgrep: '/usr/bin/rg',
+  'libkrb5-dev': '/usr/include/gssapi/gssapi.h',
+  // test/engine/audio-*, cd-*: audio CD readers (cue sheets, TOC files, BIN splitting) and reference encoders/decoders
+  cuetools: '/usr/bin/cueprint',
+  cdrdao: '/usr/bin/cdrdao',
+  bchunk: '/usr/bin/bchunk',
+  sox: '/usr/bin/sox',
+  flac: '/usr/bin/flac',
+  lame: '/usr/bin/lame',
+  mpg123: '/usr/bin/mpg123',
+  'vorbis-tools': '/usr/bin/oggenc',
 };
 
 const missing = Object.entries(packages).filter(([, file]) => !existsSync(file)).map(([pkg]) => pkg);

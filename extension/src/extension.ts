@@ -1,28 +1,34 @@
 /**
- * The VS Code client: starts the DiscForge language server for disc manifests (*.disc.json).
- * Every disposable is owned by the extension context.
+ * The VS Code client of DiscForge. `activate` creates the one context object that owns every disposable and hands
+ * it to each feature's `activate(ctx)`: the language client, jobs and the panel, commands, drives, burning, tasks.
+ * Activation happens only on need (a manifest opened or present in the workspace, a DiscForge command, view or
+ * task).
  */
-import * as path from 'node:path';
 import type { ExtensionContext } from 'vscode';
-import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import * as burn from './burn';
+import * as client from './client';
+import * as commands from './commands';
+import { DiscForge } from './context';
+import * as drives from './drives';
+import { JobTracker } from './jobs';
+import * as tasks from './tasks';
 
-let client: LanguageClient | undefined;
+let current: DiscForge | undefined;
 
 export async function activate(context: ExtensionContext): Promise<void> {
-  const module = context.asAbsolutePath(path.join('dist', 'server.js'));
-  const serverOptions: ServerOptions = {
-    run: { module, transport: TransportKind.ipc },
-    debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6009'] } },
-  };
-  const clientOptions: LanguageClientOptions = {
-    documentSelector: [{ scheme: 'file', language: 'disc-manifest' }],
-  };
-  client = new LanguageClient('discforge', 'DiscForge', serverOptions, clientOptions);
-  context.subscriptions.push({ dispose: () => void client?.stop() });
-  await client.start();
+  const ctx = new DiscForge(context);
+  current = ctx;
+  context.subscriptions.push(ctx);
+  const jobs = ctx.own(new JobTracker(ctx));
+  // Commands, views and tasks are registered before the server starts, so that nothing VS Code asks for is missing.
+  commands.activate(ctx, jobs);
+  const drivesView = drives.activate(ctx);
+  burn.activate(ctx, jobs, drivesView);
+  tasks.activate(ctx, jobs);
+  await client.activate(ctx);
 }
 
-export async function deactivate(): Promise<void> {
-  await client?.stop();
-  client = undefined;
+export function deactivate(): void {
+  current?.dispose();
+  current = undefined;
 }

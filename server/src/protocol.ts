@@ -68,6 +68,8 @@ export interface ManifestProblem {
 /** The answer to every job request, sent when the job is over. */
 export interface JobResult {
   jobId: string;
+  /** The job's title, as in JobStartedParams. */
+  title: string;
   status: Exclude<JobStatus, 'running'>;
   /** One line for the user: what was written, or why not. */
   message: string;
@@ -171,8 +173,8 @@ export interface PlanResult {
 export const PlanRequest: RequestDef<PlanParams, PlanResult> = { method: 'discforge/plan' };
 
 // ------------------------------------------------------------------------------------------------------------
-// Drives and burning (served only when ServerFeatures.burn is true; otherwise every one of these requests fails
-// with ErrorCodes.BurnUnavailable and a message saying so)
+// Drives and burning (the burning engine, server/src/engine/burn/). When a server has no burning engine
+// (ServerFeatures.burn false) every one of these requests fails with ErrorCodes.BurnUnavailable saying so.
 
 export const ErrorCodes = {
   /** The server has no burning engine. */
@@ -205,9 +207,14 @@ export interface DriveInfo {
   writeSpeeds?: number[];
   /** The job using the drive, if any. */
   busyWith?: string;
+  /** Why the drive could not be queried (it is listed anyway). */
+  error?: string;
 }
 
-/** `discforge/drives` — client → server (Drives view, Refresh Drives, Burn…): the recorders and their media. */
+/**
+ * `discforge/drives` — client → server (Drives view, Refresh Drives, Burn…): the recorders and their media: the
+ * OS's optical drives (with the native addon) and the virtual ones asked for.
+ */
 export interface DrivesParams {
   /** Virtual recorders to include (`discforge.drives.virtual` setting). */
   virtual: string[];
@@ -226,10 +233,12 @@ export interface BurnParams extends JobParams {
   uri: string;
   drive: string;
   verify: 'none' | 'quick' | 'full';
-  /** Write speed in bytes per second; absent = the drive's best. */
-  speed?: number;
+  /** Write speed as a multiple of the medium's 1× (8 = 8×); absent = the drive's best. */
+  speedX?: number;
   /** Close the disc (no further sessions). */
   close?: boolean;
+  /** Overwrite a rewritable disc that holds data (CD-RW/DVD-RW are blanked first). */
+  force?: boolean;
   eject?: boolean;
 }
 export const BurnRequest: RequestDef<BurnParams, JobResult> = { method: 'discforge/burn' };

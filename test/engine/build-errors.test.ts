@@ -122,12 +122,12 @@ describe('discforge build: bad input (exit 2, FILE:LINE:COL at the offending nod
     expectError(
       `{
   "kind": "data",
-  "fileSystems": ["iso9660", "udf"],
+  "fileSystems": ["iso9660", "hfs"],
   "files": [ { "source": "a.txt" } ],
   "output": "OUTPUT"
 }
 `,
-      ['"udf"'],
+      ['"hfs"'],
     );
   });
 

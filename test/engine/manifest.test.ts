@@ -21,7 +21,7 @@ test('a valid manifest with comments and trailing commas loads', () => {
 }`;
   const r = parseManifest('m.disc.json', text);
   assert.deepEqual(r.diagnostics, []);
-  assert.equal(r.project?.files.length, 2);
+  assert.equal(r.project?.files?.length, 2);
   assert.equal(r.project?.volume?.label, 'X');
 });
 

@@ -584,7 +584,8 @@ export function sevenZipView(fileSystems: readonly View[]): View {
 }
 
 export function sevenZipList(image: string, view: View): Listing {
-  const r = run(SEVEN_ZIP, ['l', '-slt', '-sccUTF-8', image]);
+  // -tiso: read the ISO side (Joliet, else Rock Ridge, else plain), even when the image also carries UDF.
+  const r = run(SEVEN_ZIP, ['l', '-slt', '-sccUTF-8', '-tiso', image]);
   const entries = parseSevenZipSlt(r.stdout.toString('utf8'));
   if (view !== 'rockridge') for (const e of entries.values()) delete e.mode;
   return { reader: '7z', view, lossyNames: false, rawNames: false, entries };
@@ -592,13 +593,13 @@ export function sevenZipList(image: string, view: View): Listing {
 
 export function sevenZipExtract(image: string, view: View, dest: string): Extracted {
   fs.mkdirSync(dest, { recursive: true });
-  run(SEVEN_ZIP, ['x', '-y', '-bd', `-o${dest}`, image]);
+  run(SEVEN_ZIP, ['x', '-y', '-bd', '-tiso', `-o${dest}`, image]);
   return { reader: '7z', view, entries: readTree(dest) };
 }
 
 /** One file (path relative to the image root, as 7z names it) streamed into a hash. */
 export function sevenZipHashFile(image: string, relPath: string) {
-  return hashCommandOutput(SEVEN_ZIP, ['x', '-so', '-bd', image, relPath]);
+  return hashCommandOutput(SEVEN_ZIP, ['x', '-so', '-bd', '-tiso', image, relPath]);
 }
 
 // ------------------------------------------------------------------------------------------------

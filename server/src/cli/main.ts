@@ -6,10 +6,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildImage, hasErrors, planProject, type Progress } from '../engine/build';
-import { formatInspectText, inspectImage } from '../engine/inspect';
+import { formatCueText, formatInspectText, inspectCue, inspectImage, isCueSheet } from '../engine/inspect';
 import { formatBytes } from '../engine/media';
 import { CancelledError, formatDiagnostic, InputError, type Diagnostic } from '../engine/util/errors';
 import { version } from '../../../package.json';
+import { BURN_COMMANDS, BURN_HELP, BURN_VALUE_FLAGS, BurnUsageError, runBurnCommand } from './burn';
 
 const HELP: Record<string, string> = {
   main: `discforge ${version} — disc mastering from a declarative manifest (*.disc.json)
@@ -20,10 +21,17 @@ Commands:
   build <manifest>     build the image the manifest describes
   check <manifest>     validate the manifest and plan the image without writing it
   inspect <image>      show an image's volume descriptors and file system trees
+  burn <manifest|image> --drive D   write to one or more recorders (and verify)
+  drives               list the optical drives
+  media --drive D      show the disc in a drive (status, sessions, free space)
+  erase --drive D      erase a rewritable disc
+  format --drive D     format a DVD+RW, DVD-RW, DVD-RAM or BD-RE
+  eject --drive D      eject the disc
 
 Options:
   -h, --help           help (also: discforge <command> --help)
   -v, --version        print the version`,
+  ...BURN_HELP,
   build: `Usage: discforge build <manifest> [--output PATH] [--progress json]
 
 Builds the image described by <manifest> (JSON with comments). The image is written to PATH.partial and
@@ -53,13 +61,16 @@ Options:
 interface Args {
   positional: string[];
   flags: Map<string, string | true>;
+  /** Every value of each option that takes one, in order (repeatable options such as --drive). */
+  all: Map<string, string[]>;
 }
 
-const VALUE_FLAGS = new Set(['--output', '-o', '--progress']);
+const VALUE_FLAGS = new Set(['--output', '-o', '--progress', ...BURN_VALUE_FLAGS]);
 
 function parseArgs(argv: string[]): Args {
   const positional: string[] = [];
   const flags = new Map<string, string | true>();
+  const all = new Map<string, string[]>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--') {
@@ -73,10 +84,11 @@ function parseArgs(argv: string[]): Args {
         const value = eq > 0 ? a.slice(eq + 1) : argv[++i];
         if (value === undefined) throw new UsageError(`${name} needs a value`);
         flags.set(name, value);
+        all.set(name, [...(all.get(name) ?? []), value]);
       } else flags.set(name, true);
     } else positional.push(a);
   }
-  return { positional, flags };
+  return { positional, flags, all };
 }
 
 class UsageError extends Error {}
@@ -115,7 +127,12 @@ async function cmdBuild(args: Args): Promise<number> {
   try {
     const result = await buildImage(manifest, { output, onProgress, signal: controller.signal });
     printDiagnostics(result.plan.diagnostics, quiet);
-    if (!quiet) {
+    if (!quiet && result.plan.audio) {
+      const a = result.plan.audio;
+      const secs = (Date.now() - started) / 1000;
+      process.stdout.write(`wrote ${[a.files.bin, a.files.cue, a.files.toc, a.files.cdt].filter(Boolean).map((f) => path.relative(process.cwd(), f!) || f).join(', ')}: ` +
+        `${a.layout.tracks.length} tracks, ${a.layout.leadOut} sectors of ${a.layout.sectorSize} bytes, in ${secs.toFixed(2)} s\n`);
+    } else if (!quiet) {
       const s = result.plan.stats!;
       const secs = (Date.now() - started) / 1000;
       process.stdout.write(
@@ -142,7 +159,9 @@ function cmdCheck(args: Args): number {
     }, null, 2) + '\n');
   } else {
     printDiagnostics(plan.diagnostics);
-    if (ok && plan.bytes !== undefined) {
+    if (ok && plan.audio) {
+      process.stdout.write(`${manifest}: ok — ${plan.audio.layout.tracks.length} tracks, ${plan.audio.layout.leadOut} sectors (${formatBytes(plan.audio.image.bytes)})\n`);
+    } else if (ok && plan.bytes !== undefined) {
       const s = plan.stats!;
       process.stdout.write(`${manifest}: ok — ${formatBytes(plan.bytes)} (${plan.bytes} bytes), ${s.files} files, ${s.directories} folders\n`);
     }
@@ -155,6 +174,11 @@ async function cmdInspect(args: Args): Promise<number> {
   const image = args.positional[0];
   if (!image || args.positional.length > 1) throw new UsageError('inspect takes one image');
   if (!fs.existsSync(image)) throw new InputError(`${image}: no such file`);
+  if (isCueSheet(image)) {
+    const cue = inspectCue(image);
+    process.stdout.write(args.flags.has('--json') ? JSON.stringify(cue, null, 2) + '\n' : formatCueText(cue));
+    return 0;
+  }
   const report = await inspectImage(image);
   process.stdout.write(args.flags.has('--json') ? JSON.stringify(report, null, 2) + '\n' : formatInspectText(report));
   return 0;
@@ -182,10 +206,11 @@ export async function main(argv: string[]): Promise<number> {
       case 'inspect':
         return await cmdInspect(args);
       default:
+        if (BURN_COMMANDS.includes(command)) return await runBurnCommand(command, args);
         throw new UsageError(`unknown command "${command}"`);
     }
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof BurnUsageError) {
       process.stderr.write(`discforge: ${err.message}\n${HELP[command ?? 'main'] ?? HELP.main}\n`);
       return 2;
     }

@@ -11,10 +11,13 @@ import { loadManifest, parseManifest, type LoadedManifest } from './manifest/loa
 import type { DiscProject, FileSystem } from './manifest/types.generated';
 import { formatBytes, MEDIA } from './media';
 import { treeStats, type DirNode, type TreeNode, type TreeStats } from './model';
-import { ImageSink } from './image/sink';
+import { ImageSink, type Sink } from './image/sink';
 import { resolveTree } from './resolve/resolve';
 import { InputError, type Diagnostic } from './util/errors';
 import { SECTOR } from './iso9660/encode';
+import { attachIso, bridgeHooks, UdfImage } from './udf/image';
+import { UdfFileSystem, type UdfRevision } from './udf/volume';
+import { planAudioInto, writeAudioDisc, type AudioPlan } from './audio';
 
 export type Phase = 'load' | 'scan' | 'plan' | 'write' | 'done';
 
@@ -32,6 +35,15 @@ export interface PlanOptions {
   onProgress?: (p: Progress) => void;
   /** "Now" for images without `volume.created` (tests fix it). */
   nowMs?: number;
+  /** Internal: plan only the data track (`files`) of a mixed-mode audio manifest. */
+  dataTrackOnly?: boolean;
+}
+
+/** What every planned image offers: its exact size, and the writing of it. */
+export interface DiscImage {
+  readonly blocks: number;
+  readonly bytes: number;
+  write(sink: Sink): Promise<void>;
 }
 
 export interface Plan {
@@ -39,14 +51,21 @@ export interface Plan {
   project?: DiscProject;
   root?: DirNode;
   stats?: TreeStats;
-  image?: IsoImage;
+  image?: DiscImage;
+  /** The ISO 9660 (+ Joliet, Rock Ridge) writer, when the image has ISO 9660. */
+  iso?: IsoImage;
+  /** The UDF file system, when the image has UDF. */
+  udf?: UdfFileSystem;
   /** Size of the planned image in bytes. */
   bytes?: number;
+  /** Audio and mixed-mode CDs (`kind: "audio" | "mixed"`): the BIN/CUE plan. */
+  audio?: AudioPlan;
   output?: string;
   diagnostics: Diagnostic[];
 }
 
-export const DEFAULT_FILE_SYSTEMS: FileSystem[] = ['iso9660', 'joliet', 'rockridge'];
+export const DEFAULT_FILE_SYSTEMS: FileSystem[] = ['iso9660', 'joliet', 'rockridge', 'udf'];
+export const DEFAULT_UDF_REVISION: UdfRevision = '2.01';
 
 export function hasErrors(diags: Diagnostic[]): boolean {
   return diags.some((d) => d.severity === 'error');
@@ -61,13 +80,35 @@ export function planProject(manifestPath: string, opts: PlanOptions = {}): Plan 
   if (!project) return plan;
   plan.project = project;
   const doc = loaded.doc;
-
-  const fileSystems = project.fileSystems ?? DEFAULT_FILE_SYSTEMS;
-  if (!fileSystems.includes('iso9660')) {
-    plan.diagnostics.push(doc.diagnostic(['fileSystems'], 'filesystems', '"iso9660" is required: the primary volume descriptor always holds an ISO 9660 tree'));
+  const kind = (project as { kind: string }).kind;
+  if ((kind === 'audio' || kind === 'mixed') && !opts.dataTrackOnly) {
+    planAudioInto(plan, manifestPath, opts.output, () => planProject(manifestPath, { ...opts, onProgress: undefined, output: undefined, dataTrackOnly: true }));
     return plan;
   }
-  const rockRidge = fileSystems.includes('rockridge');
+
+  const fileSystems = project.fileSystems ?? DEFAULT_FILE_SYSTEMS;
+  const iso9660 = fileSystems.includes('iso9660');
+  const udf = fileSystems.includes('udf');
+  if (!iso9660 && !udf) {
+    plan.diagnostics.push(doc.diagnostic(['fileSystems'], 'filesystems', 'add "iso9660" or "udf": Joliet and Rock Ridge extend an ISO 9660 tree'));
+    return plan;
+  }
+  if (!iso9660) {
+    const extra = fileSystems.filter((f) => f === 'joliet' || f === 'rockridge');
+    if (extra.length) {
+      plan.diagnostics.push(doc.diagnostic(['fileSystems', fileSystems.indexOf(extra[0])], 'filesystems', `"${extra[0]}" needs "iso9660": it extends the ISO 9660 tree (a UDF-only image has none)`));
+      return plan;
+    }
+  }
+  if (project.udf && !udf) {
+    plan.diagnostics.push(doc.diagnostic(['udf'], 'udf-unused', '"udf" options are ignored: "udf" is not in fileSystems', 'warning'));
+  }
+  const udfRevision = (project.udf?.revision ?? DEFAULT_UDF_REVISION) as UdfRevision;
+  if (udf && project.udf?.redundantMetadata && udfRevision < '2.50') {
+    plan.diagnostics.push(doc.diagnostic(['udf', 'redundantMetadata'], 'udf-redundant-metadata', `"redundantMetadata" needs UDF 2.50 or later (the metadata partition); this disc uses UDF ${udfRevision}`));
+    return plan;
+  }
+  const rockRidge = iso9660 && fileSystems.includes('rockridge');
   const level = (project.iso9660?.level ?? 3) as IsoLevel;
   let createdMs: number | undefined;
   if (project.volume?.created !== undefined) createdMs = Date.parse(project.volume.created);
@@ -79,7 +120,9 @@ export function planProject(manifestPath: string, opts: PlanOptions = {}): Plan 
 
   opts.onProgress?.({ phase: 'scan', done: 0, total: 0 });
   const resolved = resolveTree(doc, project, {
-    keepSymlinks: rockRidge,
+    // Links stay links where a file system records them: Rock Ridge, or UDF on a UDF-only disc (a bridge without
+    // Rock Ridge stores what they point to, so that ISO 9660 and UDF show the same files).
+    keepSymlinks: rockRidge || (udf && !iso9660),
     onProgress: (n) => opts.onProgress?.({ phase: 'scan', done: n, total: 0 }),
   });
   plan.diagnostics.push(...resolved.diagnostics);
@@ -91,23 +134,48 @@ export function planProject(manifestPath: string, opts: PlanOptions = {}): Plan 
   if (hasErrors(plan.diagnostics)) return plan;
 
   opts.onProgress?.({ phase: 'plan', done: 0, total: 1 });
-  const image = new IsoImage(resolved.root, {
-    level,
-    joliet: fileSystems.includes('joliet'),
-    jolietMaxName: project.joliet?.longNames ? 103 : 64,
-    rockRidge,
-    nowMs: opts.nowMs ?? Date.now(),
-    volume: {
-      label: project.volume?.label ?? defaultLabel(manifestPath),
-      publisher: project.volume?.publisher,
-      preparer: project.volume?.preparer,
-      application: project.volume?.application,
-      system: project.volume?.system,
-      volumeSet: project.volume?.volumeSet,
-      createdMs,
-    },
-  });
-  for (const p of image.problems) plan.diagnostics.push(doc.diagnostic(p.node.origin, p.code, p.message, p.severity));
+  const nowMs = opts.nowMs ?? Date.now();
+  const volume = {
+    label: project.volume?.label ?? defaultLabel(manifestPath),
+    publisher: project.volume?.publisher,
+    preparer: project.volume?.preparer,
+    application: project.volume?.application,
+    system: project.volume?.system,
+    volumeSet: project.volume?.volumeSet,
+    createdMs,
+  };
+  const udfFs = udf
+    ? new UdfFileSystem(resolved.root, {
+      revision: udfRevision,
+      redundantMetadata: project.udf?.redundantMetadata ?? false,
+      volume,
+      nowMs,
+      // Only a UDF-only image keeps small files inside their file entries: a bridge shares every file's data.
+      embedSmallFiles: !iso9660,
+    })
+    : undefined;
+  let image: DiscImage;
+  if (iso9660) {
+    const iso = new IsoImage(resolved.root, {
+      level,
+      joliet: fileSystems.includes('joliet'),
+      jolietMaxName: project.joliet?.longNames ? 103 : 64,
+      rockRidge,
+      nowMs,
+      volume,
+      hooks: udfFs ? bridgeHooks(udfFs) : undefined,
+    });
+    if (udfFs) attachIso(udfFs, iso);
+    for (const p of iso.problems) plan.diagnostics.push(doc.diagnostic(p.node.origin, p.code, p.message, p.severity));
+    plan.iso = iso;
+    image = iso;
+  } else {
+    image = new UdfImage(resolved.root, udfFs!);
+  }
+  if (udfFs) {
+    for (const p of udfFs.problems) plan.diagnostics.push(doc.diagnostic(p.node.origin, p.code, p.message, p.severity));
+    plan.udf = udfFs;
+  }
   plan.image = image;
   plan.bytes = image.bytes;
   opts.onProgress?.({ phase: 'plan', done: 1, total: 1 });
@@ -164,6 +232,10 @@ export async function buildImage(manifestPath: string, opts: BuildOptions = {}):
   const plan = planProject(manifestPath, opts);
   if (hasErrors(plan.diagnostics) || !plan.image || !plan.output) {
     throw new InputError(`${manifestPath}: the manifest has errors`, plan.diagnostics);
+  }
+  if (plan.audio) {
+    const r = await writeAudioDisc(plan.audio, opts);
+    return { plan, output: plan.output, bytes: r.bytes };
   }
   const image = plan.image;
   const output = plan.output;

@@ -27,6 +27,11 @@ export interface FileNode extends NodeBase {
   /** Absolute path of the source file; its data is streamed from there at write time. */
   source: string;
   size: number;
+  /**
+   * Data already recorded on the disc (a file imported from an earlier session of a multisession disc): the
+   * new session's directory records point at these absolute extents and nothing is written for the file.
+   */
+  recorded?: { lba: number; length: number }[];
 }
 
 export interface SymlinkNode extends NodeBase {

@@ -1,86 +1,73 @@
 /**
- * Diagnostics and document hover for manifests: runs the engine's planner on the editor's text (debounced,
- * latest edit wins) and converts its diagnostics to LSP. The only LSP-aware layer; the engine knows nothing
- * of LSP.
+ * Diagnostics as the user types: JSON syntax and the JSON Schema (vscode-json-languageservice), then what only the
+ * engine knows (missing sources, empty globs, collisions, names, depth, capacity…), each on its manifest node.
+ *
+ * Debounced (settings.diagnosticsDelay after the last edit), cancellable and latest-wins: an edit cancels the
+ * pending run, and a plan still running for an older version is stopped (see PlanAnalyzer); results of a version
+ * that is no longer current are never published.
+ *
+ * Both sources check the same schema: the engine's own schema/syntax findings are dropped when the JSON service
+ * reported a problem on the same node (one range inside the other), so each mistake is reported once, with the
+ * JSON service's wording; the engine's are kept where it alone saw something.
  */
-import { fileURLToPath } from 'node:url';
-import {
-  DiagnosticSeverity,
-  type Connection,
-  type Diagnostic as LspDiagnostic,
-  type Hover,
-  type HoverParams,
-  type TextDocuments,
-} from 'vscode-languageserver';
+import type { Diagnostic as LspDiagnostic } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import { planProject, type Plan } from '../engine/build';
-import { formatBytes, MEDIA } from '../engine/media';
-import type { Diagnostic } from '../engine/util/errors';
-
-const DEBOUNCE_MS = 250;
-
-export function toLspDiagnostic(d: Diagnostic): LspDiagnostic {
-  return {
-    severity: d.severity === 'error' ? DiagnosticSeverity.Error : d.severity === 'warning' ? DiagnosticSeverity.Warning : DiagnosticSeverity.Information,
-    code: d.code,
-    source: 'discforge',
-    message: d.message,
-    range: {
-      start: { line: d.range.start.line - 1, character: d.range.start.column - 1 },
-      end: { line: d.range.end.line - 1, character: d.range.end.column - 1 },
-    },
-  };
-}
+import { filePath, type ServerContext } from './context';
+import { nested, SOURCE, toLspDiagnostic } from './convert';
+import { jsonCodeKind } from './jsonService';
+import type { PlanSummary } from './planSummary';
 
 export class DiagnosticsHandler {
   private readonly timers = new Map<string, NodeJS.Timeout>();
-  private readonly plans = new Map<string, { version: number; plan: Plan }>();
 
-  constructor(private readonly connection: Connection, private readonly documents: TextDocuments<TextDocument>) {
+  constructor(private readonly ctx: ServerContext) {
+    const { documents, connection } = ctx;
     documents.onDidOpen((e) => this.schedule(e.document, 0));
-    documents.onDidChangeContent((e) => this.schedule(e.document, DEBOUNCE_MS));
+    documents.onDidChangeContent((e) => this.schedule(e.document, ctx.settings.diagnosticsDelay));
     documents.onDidClose((e) => {
       clearTimeout(this.timers.get(e.document.uri));
       this.timers.delete(e.document.uri);
-      this.plans.delete(e.document.uri);
+      ctx.analyzer.cancel(e.document.uri);
+      ctx.plans.delete(e.document.uri);
+      ctx.json.forget(e.document.uri);
       void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
     });
-    connection.onHover((p) => this.hover(p));
+  }
+
+  /** Re-validates every open document (settings or files on disk changed) after `delay` ms of quiet. */
+  revalidateAll(delay = 0): void {
+    for (const doc of this.ctx.documents.all()) this.schedule(doc, delay);
   }
 
   private schedule(doc: TextDocument, delay: number): void {
     clearTimeout(this.timers.get(doc.uri));
-    this.timers.set(doc.uri, setTimeout(() => this.validate(doc.uri), delay));
+    this.timers.set(doc.uri, setTimeout(() => void this.validate(doc.uri), delay));
   }
 
-  /** Plans the current text of a document (cached per version). */
-  planFor(doc: TextDocument): Plan | undefined {
-    if (!doc.uri.startsWith('file:')) return undefined;
-    const cached = this.plans.get(doc.uri);
-    if (cached?.version === doc.version) return cached.plan;
-    const plan = planProject(fileURLToPath(doc.uri), { text: doc.getText() });
-    this.plans.set(doc.uri, { version: doc.version, plan });
-    return plan;
-  }
-
-  private validate(uri: string): void {
+  private async validate(uri: string): Promise<void> {
     this.timers.delete(uri);
-    const doc = this.documents.get(uri);
+    const doc = this.ctx.documents.get(uri);
     if (!doc) return;
-    const plan = this.planFor(doc);
-    if (!plan) return;
-    void this.connection.sendDiagnostics({ uri, version: doc.version, diagnostics: plan.diagnostics.map(toLspDiagnostic) });
+    const version = doc.version;
+    const [jsonDiags, plan] = await Promise.all([this.ctx.json.validate(doc), this.ctx.planNow(doc)]);
+    const current = this.ctx.documents.get(uri);
+    if (!current || current.version !== version) return; // a newer edit has its own run coming
+    if (filePath(uri) !== undefined && !plan) return; // superseded
+    const diagnostics = merge(jsonDiags, plan);
+    void this.ctx.connection.sendDiagnostics({ uri, version, diagnostics });
   }
+}
 
-  private hover(p: HoverParams): Hover | undefined {
-    const doc = this.documents.get(p.textDocument.uri);
-    if (!doc) return undefined;
-    const plan = this.planFor(doc);
-    if (!plan?.image || plan.bytes === undefined) return undefined;
-    const s = plan.stats!;
-    const lines = [`**Planned image:** ${formatBytes(plan.bytes)} (${plan.bytes} bytes, ${plan.image.blocks} blocks)`, `${s.files} files, ${s.directories} folders, ${formatBytes(s.bytes)} of file data`];
-    const media = plan.project?.media ? MEDIA[plan.project.media] : undefined;
-    if (media) lines.push(`Fills ${((plan.image.blocks / media.blocks) * 100).toFixed(1)}% of a ${media.name}`);
-    return { contents: { kind: 'markdown', value: lines.join('\n\n') } };
+export function merge(jsonDiags: LspDiagnostic[], plan: PlanSummary | undefined): LspDiagnostic[] {
+  const out: LspDiagnostic[] = [];
+  for (const d of jsonDiags) {
+    const kind = jsonCodeKind(d.code);
+    out.push({ ...d, source: SOURCE, code: kind === 'syntax' ? 'json-syntax' : kind === 'schema-load' ? 'schema-load' : 'schema' });
   }
+  for (const e of plan?.diagnostics ?? []) {
+    const d = toLspDiagnostic(e);
+    if ((e.code === 'schema' || e.code === 'json-syntax') && out.some((j) => j.code === e.code && nested(j.range, d.range))) continue;
+    out.push(d);
+  }
+  return out;
 }

@@ -41,6 +41,9 @@ export interface ExecuteResult {
   data: Buffer;
   /** Requested transfer length minus what was actually transferred. */
   residual: number;
+  /** Native transports: the host adapter / driver status (sg_io_hdr host_status, driver_status); 0 = fine. */
+  hostStatus?: number;
+  driverStatus?: number;
 }
 
 export interface OpenOptions {

@@ -3,6 +3,7 @@
  * system, then the problems. Sizes are in bytes.
  */
 import type { FileSystemReport, InspectEntry, InspectReport, VolumeDescriptor } from './types';
+import { formatUdfFileSystem } from './udf-format';
 
 /** Paths longer than this do not widen the path column (they push their own line's columns instead). */
 const MAX_PATH_COLUMN = 60;
@@ -14,9 +15,10 @@ export function formatInspectText(report: InspectReport): string {
   out.push('');
   out.push('Volume descriptors');
   for (const vd of report.volumeDescriptors) out.push(...formatDescriptor(vd));
+  if (report.volumeDescriptors.length === 0) out.push('  none (no ISO 9660 volume descriptor set: a UDF-only image)');
   for (const fs of report.fileSystems) {
     out.push('');
-    out.push(...formatFileSystem(fs));
+    out.push(...(fs.type === 'udf' ? formatUdfFileSystem(fs) : formatFileSystem(fs)));
   }
   out.push('');
   if (report.problems.length === 0) out.push('No problems found.');

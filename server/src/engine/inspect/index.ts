@@ -16,9 +16,13 @@ import { ImageReader, SECTOR } from './reader';
 import { isDot, parseDirRecord } from './records';
 import { detectSharingProtocol, parseExtensions, readSuspFields, RRIP_IDS, RRIP_SIGNATURES } from './susp';
 import { walkTree } from './tree';
+import { inspectUdf, isUdfWithoutIso } from './udf';
 import type { FileSystemReport, FileSystemType, InspectOptions, InspectReport, VolumeDescriptorVolume } from './types';
 
 export { formatInspectText } from './format';
+/** BIN/CUE images (audio and mixed-mode CDs): `inspect album.cue` reads the cue sheet and its BIN. */
+export { formatCueText, inspectCue, type CueReport } from '../cd/inspect';
+export const isCueSheet = (file: string): boolean => /\.cue$/i.test(file);
 export type * from './types';
 
 export const DEFAULT_MAX_ENTRIES = 1_000_000;
@@ -51,7 +55,8 @@ async function inspect(reader: ImageReader, limits: { maxEntries: number; maxDep
   if (reader.size % SECTOR !== 0) {
     problems.add(`image size ${reader.size} is not a multiple of ${SECTOR} bytes: the last sector is partial (truncated?)`);
   }
-  const descriptors = await readVolumeDescriptors(reader, problems);
+  // A UDF-only image has no ISO 9660 descriptors: its recognition sequence starts at sector 16 with BEA01.
+  const descriptors = (await isUdfWithoutIso(reader)) ? [] : await readVolumeDescriptors(reader, problems);
   const volumes = descriptors.filter((d): d is VolumeDescriptorVolume => 'rootDirectory' in d);
   const pvd = volumes.find((d) => d.kind === 'primary');
   if (pvd && pvd.volumeSpaceSize * pvd.logicalBlockSize > reader.size) {
@@ -72,6 +77,8 @@ async function inspect(reader: ImageReader, limits: { maxEntries: number; maxDep
     if (vd.kind === 'supplementary' && vd.joliet) fileSystems.push(await buildFileSystem(reader, vd, 'joliet', limits));
     if (vd.kind === 'enhanced') fileSystems.push(await buildFileSystem(reader, vd, 'iso9660:1999', limits));
   }
+  const udf = await inspectUdf(reader, limits);
+  if (udf) fileSystems.push(udf);
 
   return {
     image: reader.name,
@@ -206,6 +213,8 @@ function label(fs: FileSystemReport, vd: VolumeDescriptorVolume): string {
       return `Joliet (supplementary at sector ${vd.lba}, UCS-2 level ${vd.joliet?.level ?? '?'})`;
     case 'iso9660:1999':
       return `ISO 9660:1999 (enhanced at sector ${vd.lba})`;
+    case 'udf':
+      return 'UDF';
   }
 }
 

@@ -3,6 +3,8 @@
  * tricks that JSON cannot round-trip): the CLI's `--json` output is `JSON.stringify(report, null, 2)`.
  */
 
+import type { UdfDetails } from './udf';
+
 export interface InspectOptions {
   /** Stop listing a file system after this many entries (default 1 000 000); the report says so in `problems`. */
   maxEntries?: number;
@@ -112,7 +114,7 @@ export interface VolumeDescriptorUnknown extends VolumeDescriptorCommon {
   kind: 'unknown';
 }
 
-export type FileSystemType = 'iso9660' | 'rockridge' | 'joliet' | 'iso9660:1999';
+export type FileSystemType = 'iso9660' | 'rockridge' | 'joliet' | 'iso9660:1999' | 'udf';
 
 export interface FileSystemReport {
   type: FileSystemType;
@@ -137,6 +139,8 @@ export interface FileSystemReport {
     skipBytes: number;
     extensions: { id: string; descriptor: string; source: string; version: number }[];
   };
+  /** udf only: revision, anchors, descriptor sequences, partitions and maps, integrity (./udf.ts). */
+  udf?: UdfDetails;
   /** Directories (root included), regular files, symbolic links, and the sum of file sizes. */
   directories: number;
   files: number;

@@ -200,6 +200,11 @@ export class IsoImage {
         const start = lba;
         this.emptyLba = lba;
         for (const f of this.dataOrder) {
+          if (f.recorded) {
+            // Imported from an earlier session: its data stays where it is (absolute extents).
+            if (f.size > 0) this.data.set(f, { node: f, lba: f.recorded[0].lba, extents: f.recorded });
+            continue;
+          }
           const extents: { lba: number; length: number }[] = [];
           let remaining = f.size;
           let at = lba;
@@ -218,17 +223,19 @@ export class IsoImage {
       },
       write: async (s) => {
         for (const f of this.dataOrder) {
+          if (f.recorded) continue;
           await s.copyFile(f);
           s.pad(SECTOR);
         }
         if (this.dataPadBlock) s.zeros(SECTOR);
       },
     });
-    writers.push(...(o.hooks?.afterData ?? []));
     // 150 zero blocks (300 KiB) at the end, as mkisofs' and xorriso's -pad: drives and kernels read ahead
     // past the last file on track-at-once CDs, and some readers (libarchive) need that much to recognise
     // a small image at all.
     writers.push({ name: 'padding', plan: () => TAIL_PADDING, write: (s) => s.zeros(TAIL_PADDING * SECTOR) });
+    // After the padding: UDF's closing anchor must be the image's last block (ECMA-167 3/8.4.2.1).
+    writers.push(...(o.hooks?.afterData ?? []));
     return writers;
   }
 

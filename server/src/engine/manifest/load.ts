@@ -71,7 +71,8 @@ function validate(value: unknown): ErrorObject[] {
     });
     validator = ajv.compile(schema);
   }
-  return validator(value) ? [] : [...(validator.errors ?? [])];
+  // An unmet if/then (kind-dependent required properties) is reported by the `required` error it implies.
+  return validator(value) ? [] : [...(validator.errors ?? [])].filter((e) => e.keyword !== 'if');
 }
 
 function pointerToPath(pointer: string): JsonPath {

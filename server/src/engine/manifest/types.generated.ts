@@ -1,53 +1,17 @@
 /* Generated from media-schema/disc-project.schema.json by `npm run gen:types`. Do not edit by hand. */
 
 /**
- * This interface was referenced by `DiscProject`'s JSON-Schema
- * via the `definition` "FileSystem".
- */
-export type FileSystem = 'iso9660' | 'joliet' | 'rockridge';
-/**
- * This interface was referenced by `DiscProject`'s JSON-Schema
- * via the `definition` "FileEntry".
- */
-export type FileEntry = SourceEntry | DirectoryEntry;
-/**
- * This interface was referenced by `DiscProject`'s JSON-Schema
- * via the `definition` "MediaType".
- */
-export type MediaType =
-  | 'cd-r'
-  | 'cd-r-74'
-  | 'cd-r-80'
-  | 'cd-r-90'
-  | 'cd-r-99'
-  | 'cd-rw'
-  | 'dvd+r'
-  | 'dvd-r'
-  | 'dvd+rw'
-  | 'dvd-rw'
-  | 'dvd+r-dl'
-  | 'dvd-r-dl'
-  | 'dvd-ram'
-  | 'bd-r'
-  | 'bd-r-dl'
-  | 'bd-r-tl'
-  | 'bd-r-ql'
-  | 'bd-re'
-  | 'bd-re-dl'
-  | 'bd-re-tl';
-
-/**
  * A DiscForge disc project (*.disc.json, JSON with comments): what goes on the disc and how it is mastered.
  */
-export interface DiscProject {
+export type DiscProject = {
   /**
    * URI of this JSON Schema (for editors).
    */
   $schema?: string;
   /**
-   * What sort of disc this project makes. `data`: a file-system image (ISO 9660 and friends).
+   * What sort of disc this project makes. `data`: a file-system image (ISO 9660 and friends). `audio`: an audio CD (CD-DA) from `tracks`, written as BIN + cue sheet. `mixed`: a mixed-mode CD: a data track built from `files` like a data disc, then the audio `tracks`.
    */
-  kind: 'data';
+  kind: 'data' | 'audio' | 'mixed';
   volume?: Volume;
   /**
    * Target media, used for capacity checks. The planned image must fit on it.
@@ -74,26 +38,89 @@ export interface DiscProject {
     | 'bd-re-dl'
     | 'bd-re-tl';
   /**
-   * File systems written into the image; they share one copy of each file's data. Default: iso9660, joliet, rockridge.
+   * File systems written into the image; they share one copy of each file's data. Default: iso9660, joliet, rockridge, udf (an ISO 9660/Joliet/UDF bridge). Without iso9660 the image is UDF only.
    *
    * @minItems 1
    */
   fileSystems?: [FileSystem, ...FileSystem[]];
   iso9660?: Iso9660Options;
   joliet?: JolietOptions;
+  udf?: UdfOptions;
   /**
    * What goes on the disc, in order. Later entries may add to folders created by earlier ones, but never replace a file.
    */
-  files: FileEntry[];
+  files?: FileEntry[];
   /**
-   * Where `discforge build` writes the image, relative to this manifest (overridden by --output).
+   * Where `discforge build` writes the image, relative to this manifest (overridden by --output). Audio and mixed CDs: a .cue (or .toc) path; the BIN, cue sheet, cdrdao TOC and CD-TEXT file are written beside it (album.cue → album.bin, album.cue, album.toc, album.cdt).
    */
   output?: string;
-}
+  /**
+   * Audio and mixed CDs: the audio tracks in order (WAV, FLAC, MP3 or Ogg Vorbis; converted to 44.1 kHz, 16-bit stereo when needed).
+   *
+   * @maxItems 99
+   */
+  tracks?: AudioTrack[];
+  /**
+   * Audio and mixed CDs: the Media Catalogue Number (MCN, 13 digits: EAN-13/UPC-A), in the sub-channel and the cue sheet.
+   */
+  catalog?: string;
+  cdText?: CdText;
+  /**
+   * Audio and mixed CDs: tracks run on without a pause (pregap 0) unless a track sets "pregap"; the 2-second pause before track 1 is always there. Default false (2-second pauses).
+   */
+  gapless?: boolean;
+  /**
+   * Audio and mixed CDs: sub-channel data in the BIN: `none` (2352-byte sectors, the default), `pq` (2368: + 16 bytes of P/Q), `rw` (2448: + 96 bytes of raw P–W).
+   */
+  subcode?: 'none' | 'pq' | 'rw';
+};
+/**
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "FileSystem".
+ */
+export type FileSystem = 'iso9660' | 'joliet' | 'rockridge' | 'udf';
+/**
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "FileEntry".
+ */
+export type FileEntry = SourceEntry | DirectoryEntry;
+/**
+ * A time: seconds (a number, e.g. 95.5) or "MM:SS:FF" (minutes, seconds, frames of 1/75 s).
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "CdTime".
+ */
+export type CdTime = number | string;
+/**
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "MediaType".
+ */
+export type MediaType =
+  | 'cd-r'
+  | 'cd-r-74'
+  | 'cd-r-80'
+  | 'cd-r-90'
+  | 'cd-r-99'
+  | 'cd-rw'
+  | 'dvd+r'
+  | 'dvd-r'
+  | 'dvd+rw'
+  | 'dvd-rw'
+  | 'dvd+r-dl'
+  | 'dvd-r-dl'
+  | 'dvd-ram'
+  | 'bd-r'
+  | 'bd-r-dl'
+  | 'bd-r-tl'
+  | 'bd-r-ql'
+  | 'bd-re'
+  | 'bd-re-dl'
+  | 'bd-re-tl';
+
 /**
  * Volume identification, written to the volume descriptors.
  *
- * This interface was referenced by `DiscProject`'s JSON-Schema
+ * This interface was referenced by `undefined`'s JSON-Schema
  * via the `definition` "Volume".
  */
 export interface Volume {
@@ -127,7 +154,7 @@ export interface Volume {
   created?: string;
 }
 /**
- * This interface was referenced by `DiscProject`'s JSON-Schema
+ * This interface was referenced by `undefined`'s JSON-Schema
  * via the `definition` "Iso9660Options".
  */
 export interface Iso9660Options {
@@ -137,7 +164,7 @@ export interface Iso9660Options {
   level?: 1 | 2 | 3 | 4;
 }
 /**
- * This interface was referenced by `DiscProject`'s JSON-Schema
+ * This interface was referenced by `undefined`'s JSON-Schema
  * via the `definition` "JolietOptions".
  */
 export interface JolietOptions {
@@ -147,9 +174,23 @@ export interface JolietOptions {
   longNames?: boolean;
 }
 /**
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "UdfOptions".
+ */
+export interface UdfOptions {
+  /**
+   * OSTA UDF revision: 1.02 (DVD-Video/ROM), 1.50, 2.00, 2.01 (default), 2.50 or 2.60 (metadata partition, as on BD).
+   */
+  revision?: '1.02' | '1.50' | '2.00' | '2.01' | '2.50' | '2.60';
+  /**
+   * UDF 2.50 and 2.60: record the metadata twice (the metadata mirror file gets its own copy). Default false.
+   */
+  redundantMetadata?: boolean;
+}
+/**
  * Files from the computer: a file, a folder (recursively) or a glob, relative to the manifest.
  *
- * This interface was referenced by `DiscProject`'s JSON-Schema
+ * This interface was referenced by `undefined`'s JSON-Schema
  * via the `definition` "SourceEntry".
  */
 export interface SourceEntry {
@@ -173,7 +214,7 @@ export interface SourceEntry {
 /**
  * An (empty) folder on the disc.
  *
- * This interface was referenced by `DiscProject`'s JSON-Schema
+ * This interface was referenced by `undefined`'s JSON-Schema
  * via the `definition` "DirectoryEntry".
  */
 export interface DirectoryEntry {
@@ -181,4 +222,70 @@ export interface DirectoryEntry {
    * Absolute path of the folder on the disc.
    */
   directory: string;
+}
+/**
+ * An audio track: a source file, optionally trimmed, with its CD-TEXT, ISRC, pause, indexes and flags.
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "AudioTrack".
+ */
+export interface AudioTrack {
+  /**
+   * The audio file (WAV, FLAC, MP3, Ogg Vorbis), relative to this manifest.
+   */
+  source: string;
+  title?: string;
+  performer?: string;
+  songwriter?: string;
+  composer?: string;
+  arranger?: string;
+  message?: string;
+  /**
+   * International Standard Recording Code: CCOOOYYNNNNN (12 characters).
+   */
+  isrc?: string;
+  /**
+   * The pause (index 0) before the track. Default 2 s (0 with "gapless"); track 1 always 2 s.
+   */
+  pregap?: number | string;
+  /**
+   * Index points from the start of the track: index 1 at 0, then index 2, 3 …
+   *
+   * @maxItems 99
+   */
+  indexes?: CdTime[];
+  /**
+   * The audio has 50/15 µs pre-emphasis (the PRE flag).
+   */
+  preEmphasis?: boolean;
+  /**
+   * Digital copy: `prohibited` (default), `permitted` (the DCP flag) or `once` (SCMS: the flag alternates).
+   */
+  copy?: 'prohibited' | 'permitted' | 'once';
+  /**
+   * A time: seconds (a number, e.g. 95.5) or "MM:SS:FF" (minutes, seconds, frames of 1/75 s).
+   */
+  start?: number | string;
+  /**
+   * A time: seconds (a number, e.g. 95.5) or "MM:SS:FF" (minutes, seconds, frames of 1/75 s).
+   */
+  end?: number | string;
+}
+/**
+ * CD-TEXT for the disc (ISO 8859-1 text), written to the cue sheet, the TOC file and the lead-in.
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "CdText".
+ */
+export interface CdText {
+  title?: string;
+  performer?: string;
+  songwriter?: string;
+  composer?: string;
+  arranger?: string;
+  message?: string;
+  /**
+   * Language of the text (ISO 639-1 code, e.g. "en"). Default en.
+   */
+  language?: string;
 }

@@ -59,7 +59,7 @@ class Resolver {
   }
 
   run(): ResolvedTree {
-    this.project.files.forEach((entry, i) => {
+    (this.project.files ?? []).forEach((entry, i) => {
       if ('directory' in entry) {
         this.ensureDir(entry.directory, ['files', i, 'directory'], ['files', i]);
       } else {

@@ -1,0 +1,11 @@
+import { MPEGDecoderWebWorker } from 'mpg123-decoder';
+import { FLACDecoderWebWorker } from '@wasm-audio-decoders/flac';
+import fs from 'node:fs';
+const t0 = performance.now();
+const d = new MPEGDecoderWebWorker({ enableGapless: true }); await d.ready;
+const buf = fs.readFileSync('/tmp/aud/p.mp3'); let n = 0;
+const pending = [];
+for (let i = 0; i < buf.length; i += 262144) pending.push(d.decode(buf.subarray(i, i + 262144)));
+for (const p of pending) n += (await p).samplesDecoded;
+console.log('mp3 worker', n, (performance.now() - t0).toFixed(0), 'ms');
+await d.free();

@@ -1,0 +1,558 @@
+/**
+ * The burn engine: validating media → formatting → initializing hardware → calibrating power → writing data →
+ * finalizing → verifying → completed, per media family, over any ScsiTransport. Also erase (BLANK), format
+ * (FORMAT UNIT) and eject (START STOP UNIT).
+ *
+ * Families (MMC-6 clause 4 "Multi-Media Device Models"):
+ * - CD-R/RW: track at once (page 05h write type 1, data block type 8 = Mode 1), one data track per session;
+ *   the Multi-session field says whether a next session is allowed, CLOSE TRACK/SESSION closes (or finalizes).
+ * - DVD-R/RW sequential: incremental recording (write type 0), closing the session writes the border (or the
+ *   lead-out when no next session is allowed).
+ * - DVD+R, DVD+R DL, BD-R (SRM): sequential; RESERVE TRACK for the image where the drive allows (optional),
+ *   CLOSE SESSION (close function 010b) keeps the disc appendable, 110b finalizes.
+ * - DVD+RW, DVD-RAM, BD-RE, DVD-RW restricted overwrite: random writes from block 0; FORMAT UNIT first when the
+ *   disc is unformatted.
+ * Optional commands that a drive refuses (SET STREAMING, SET CD SPEED, SEND OPC INFORMATION, RESERVE TRACK,
+ * READ BUFFER CAPACITY, MODE SELECT on DVD+R/BD) never fail a burn: the standard lets a host go without them.
+ */
+import { CancelledError, InputError } from '../util/errors';
+import { delay, MmcDevice, ScsiError, SK, TIMEOUT } from './device';
+import { describeMedia, driveInfo, readMediaState, type MediaState } from './media';
+import * as mmc from './mmc';
+import { DriveSink, SECTOR, VerifyFailure, VerifySink, WriteFailure } from './sinks';
+import type { BurnSource } from './source';
+
+export type BurnPhase =
+  | 'validating-media' | 'formatting' | 'initializing-hardware' | 'calibrating-power' | 'writing' | 'finalizing'
+  | 'verifying' | 'completed';
+
+export const PHASE_TEXT: Record<BurnPhase, string> = {
+  'validating-media': 'validating media',
+  formatting: 'formatting',
+  'initializing-hardware': 'initializing hardware',
+  'calibrating-power': 'calibrating power',
+  writing: 'writing data',
+  finalizing: 'finalizing',
+  verifying: 'verifying',
+  completed: 'completed',
+};
+
+export interface BurnProgress {
+  drive: string;
+  phase: BurnPhase;
+  sectorsDone: number;
+  sectorsTotal: number;
+  /** Current speed in kB/s (1000 bytes) and as a multiple of the medium's 1×; undefined outside data phases. */
+  speedKBps?: number;
+  speedX?: number;
+  /** Drive buffer fill 0..1 (READ BUFFER CAPACITY), when the drive reports it. */
+  bufferFill?: number;
+  elapsedMs: number;
+  etaMs?: number;
+}
+
+export type VerifyLevel = 'none' | 'quick' | 'full';
+
+export interface BurnOptions {
+  verify: VerifyLevel;
+  /** Write speed as a multiple of 1× (e.g. 8), or undefined for the highest. */
+  speedX?: number;
+  /** Force the media to be closed (finalized): no later session. */
+  close: boolean;
+  /** Add a session to an appendable disc (multisession). */
+  append: boolean;
+  /** Overwrite a rewritable disc that holds data (blanking CD-RW / DVD-RW first). */
+  force: boolean;
+  eject: boolean;
+  signal?: AbortSignal;
+  onProgress?: (p: BurnProgress) => void;
+  /** Bytes per WRITE command; default: the transport's maximum, at most 1 MiB, in whole write units. */
+  chunkBytes?: number;
+}
+
+/** Where the image goes and what is on the disc before: given to the source maker (multisession needs it). */
+export interface BurnTarget {
+  media: MediaState;
+  startLba: number;
+  /** The drive (an appended session reads the previous one through it). */
+  dev: MmcDevice;
+  /** Notes for the result (what an appended session kept, added, replaced). */
+  notes: string[];
+}
+
+export interface BurnResult {
+  drive: string;
+  before: MediaState;
+  after?: MediaState;
+  startLba: number;
+  blocks: number;
+  verified: VerifyLevel;
+  writeMBps: number;
+  verifyMBps?: number;
+  elapsedMs: number;
+  /** Things that went differently from the plan but did not fail the burn (refused optional commands, …). */
+  notes: string[];
+  summary: string;
+}
+
+/** A burn, erase or format failed; `discState` says what the disc holds now. */
+export class BurnError extends Error {
+  constructor(message: string, readonly discState?: string, readonly lba?: number) {
+    super(discState ? `${message}\n${discState}` : message);
+    this.name = 'BurnError';
+  }
+}
+
+function unitOf(family: mmc.Family | undefined): number {
+  return family === 'bd' ? 32 : family === 'dvd' ? 16 : 1;
+}
+
+class Reporter {
+  private readonly started = Date.now();
+  private phaseStart = Date.now();
+  private window: { t: number; done: number }[] = [];
+  phase: BurnPhase = 'validating-media';
+  done = 0;
+  total = 0;
+  bufferFill?: number;
+  private last = 0;
+
+  oneX = 1385;
+
+  constructor(private readonly drive: string, private readonly cb?: (p: BurnProgress) => void) {}
+
+  set(phase: BurnPhase, done = 0, total = 0): void {
+    this.phase = phase;
+    this.done = done;
+    this.total = total;
+    this.phaseStart = Date.now();
+    this.window = [{ t: Date.now(), done }];
+    this.bufferFill = undefined;
+    this.emit(true);
+  }
+
+  update(done: number): void {
+    this.done = done;
+    const now = Date.now();
+    this.window.push({ t: now, done });
+    while (this.window.length > 2 && now - this.window[0].t > 2000) this.window.shift();
+    this.emit(false);
+  }
+
+  get elapsed(): number {
+    return Date.now() - this.started;
+  }
+
+  phaseBytesPerMs(): number {
+    const ms = Date.now() - this.phaseStart;
+    return ms > 0 ? (this.done * SECTOR) / ms : 0;
+  }
+
+  emit(force: boolean): void {
+    if (!this.cb) return;
+    const now = Date.now();
+    if (!force && now - this.last < 200 && this.done !== this.total) return;
+    this.last = now;
+    const p: BurnProgress = { drive: this.drive, phase: this.phase, sectorsDone: this.done, sectorsTotal: this.total, elapsedMs: now - this.started };
+    if (this.phase === 'writing' || this.phase === 'verifying') {
+      const a = this.window[0];
+      const dt = now - a.t;
+      if (dt > 0) {
+        const kBps = ((this.done - a.done) * SECTOR) / dt; // bytes/ms = kB/s
+        p.speedKBps = Math.round(kBps);
+        p.speedX = Math.round((kBps / this.oneX) * 10) / 10;
+        if (kBps > 0) p.etaMs = Math.round(((this.total - this.done) * SECTOR) / kBps);
+      }
+      if (this.bufferFill !== undefined) p.bufferFill = Math.round(this.bufferFill * 1000) / 1000;
+    }
+    this.cb(p);
+  }
+}
+
+/**
+ * Burns a source to the disc in `dev`. `makeSource` is called once the target address is known (a new
+ * session's image is planned at the disc's next writable address); verification streams the same source again.
+ */
+export async function burn(dev: MmcDevice, opts: BurnOptions, makeSource: (t: BurnTarget) => Promise<BurnSource> | BurnSource): Promise<BurnResult> {
+  const notes: string[] = [];
+  const rep = new Reporter(dev.name, opts.onProgress);
+  rep.set('validating-media');
+  const drive = await driveInfo(dev);
+  const before = await readMediaState(dev);
+  if (before.family) rep.oneX = mmc.ONE_X_KBPS[before.family];
+  checkCancel(opts.signal, 'nothing was written', before);
+
+  // ---- validating media ----
+  const m = before;
+  if (m.status === 'no-media') throw new BurnError(`${dev.name}: no disc in the drive`);
+  if (m.kind === 'rom') throw new BurnError(`${dev.name}: the disc is a ${m.physicalType}: it cannot be written`);
+  if (m.status === 'unsupported' || !m.kind) throw new BurnError(`${dev.name}: the disc (${m.profileName}) is not supported for writing`);
+  if (m.writeProtected) throw new BurnError(`${dev.name}: the disc is write-protected`);
+  const sequential = m.kind === 'sequential';
+  let needBlank = false;
+  let needFormat = false;
+  let startLba = 0;
+  if (sequential) {
+    if (m.status === 'finalized') {
+      if (m.erasable && opts.force && !opts.append) needBlank = true;
+      else throw new BurnError(`${dev.name}: the disc is finalized (closed): nothing more can be written to it${m.erasable ? ' (erase it first, or use --force to blank it)' : ''}`);
+    } else if (m.status === 'appendable') {
+      if (opts.append) startLba = m.nextWritableAddress ?? 0;
+      else if (m.erasable && opts.force) needBlank = true;
+      else throw new BurnError(`${dev.name}: the disc already holds ${describeSessions(m)}: --append adds a session${m.erasable ? ', --force blanks it first' : ''}, or use a blank disc`);
+    } else if (m.status === 'blank') {
+      if (opts.append) notes.push('the disc is blank: --append writes the first session');
+      startLba = m.nextWritableAddress ?? 0;
+    }
+  } else {
+    if (!m.formatted) needFormat = true;
+    if (opts.append && m.hasFileSystem) {
+      throw new BurnError(`${dev.name}: adding a session to a ${m.physicalType} (growing the file system in place) is not supported yet; --force overwrites the disc`);
+    }
+    if (m.hasFileSystem && !opts.force && !opts.append) {
+      throw new BurnError(`${dev.name}: the ${m.physicalType} holds a file system: --force overwrites it (or erase it first)`);
+    }
+  }
+  const source = await makeSource({ media: m, startLba, dev, notes });
+  const total = source.blocks;
+  const free = needBlank ? m.totalSectors : needFormat ? m.totalSectors : m.freeSectors;
+  if (total > free) {
+    throw new BurnError(`${dev.name}: the image needs ${total} blocks (${fmtMB(total)}) but the disc has ${free} free (${fmtMB(free)}): ${total - free} blocks too many`);
+  }
+  checkCancel(opts.signal, 'nothing was written', m);
+
+  // ---- formatting (FORMAT UNIT on unformatted overwritable media; BLANK on a CD-RW / DVD-RW to overwrite) ----
+  if (needFormat || needBlank) {
+    rep.set('formatting', 0, 1);
+    if (needFormat) await formatDisc(dev, m, false, (f) => rep.update(Math.round(f * 100) / 100));
+    else await blankDisc(dev, m, false, () => undefined);
+    rep.update(1);
+  }
+
+  await dev.exec(mmc.preventAllowMediumRemoval(true)).catch(() => notes.push('the drive does not lock the tray (PREVENT ALLOW MEDIUM REMOVAL refused)'));
+  let wroteAnything = false;
+  let trackNumber = 0;
+  try {
+    // ---- initializing hardware: write parameters, speed, track reservation ----
+    rep.set('initializing-hardware');
+    const profile = (await dev.configuration(1, 0)).currentProfile;
+    const family = m.family!;
+    if (sequential) {
+      const cd = family === 'cd';
+      const dvdMinus = profile === mmc.PROFILE.DVD_R_SEQ || profile === mmc.PROFILE.DVD_RW_SEQ || profile === mmc.PROFILE.DVD_R_DL_SEQ;
+      const params: mmc.WriteParameters = {
+        bufe: drive.burnProof,
+        testWrite: false,
+        writeType: cd ? 1 : 0, // CD: track at once; DVD-R/RW: incremental
+        multiSession: opts.close ? 0 : 3,
+        fixedPacket: false,
+        trackMode: cd ? 4 : 5,
+        dataBlockType: 8,
+        linkSize: 0,
+        sessionFormat: 0,
+        packetSize: 0,
+      };
+      const page = mmc.encodeWriteParametersPage(params);
+      try {
+        await dev.exec(mmc.modeSelect10(8 + page.length), 'out', mmc.modeParameterList(page));
+      } catch (e) {
+        // DVD+R and BD-R do not use the write parameters page; CD and DVD-R/RW need it.
+        if (cd || dvdMinus || !(e instanceof ScsiError)) throw e;
+        notes.push('the drive refused the write parameters page (not needed for this medium)');
+      }
+    }
+    await setSpeed(dev, family, m, opts.speedX, notes);
+    // RESERVE TRACK where the medium has it: the image gets a track of exactly its size (DVD+R, BD-R, DVD-R).
+    if (sequential && family !== 'cd') {
+      const r = await dev.optional(mmc.reserveTrack(total));
+      if (!r) notes.push('the drive refused RESERVE TRACK: writing into the open (invisible) track instead');
+    }
+    if (sequential) {
+      const ti = await dev.trackInformation(1, 0xff).catch(async () => {
+        const di = await dev.discInformation();
+        return dev.trackInformation(1, di.lastTrackInLastSession);
+      });
+      // After a reservation the reserved track comes first; find the track whose NWA is ours.
+      trackNumber = ti.track;
+      const di = await dev.discInformation();
+      for (let t = di.firstTrackInLastSession; t <= di.lastTrackInLastSession; t++) {
+        const info = await dev.trackInformation(1, t);
+        if (info.nwaValid && info.nextWritable === startLba) {
+          trackNumber = info.track;
+          break;
+        }
+      }
+      const nwa = (await dev.trackInformation(1, trackNumber)).nextWritable;
+      if (nwa !== startLba) throw new BurnError(`${dev.name}: the drive's next writable address is ${nwa}, the image was planned for ${startLba}`);
+    }
+
+    // ---- calibrating power (SEND OPC INFORMATION, optional) ----
+    rep.set('calibrating-power');
+    const opc = await dev.optional(mmc.sendOpcInformation(), 'none', 0, TIMEOUT.long);
+    if (!opc) notes.push('the drive does not calibrate on request (SEND OPC INFORMATION refused): it calibrates by itself');
+
+    // ---- writing data ----
+    checkCancel(opts.signal, 'nothing was written', m);
+    rep.set('writing', 0, total);
+    const unit = unitOf(family) * SECTOR;
+    const chunk = opts.chunkBytes ?? Math.max(unit, Math.floor(Math.min(dev.transport.maxTransferBytes, 1024 * 1024) / unit) * unit);
+    let lastPoll = 0;
+    let bufferReported = true;
+    const sink = new DriveSink(dev, {
+      startLba,
+      chunkBytes: chunk,
+      signal: opts.signal,
+      onChunk: async (done) => {
+        wroteAnything = true;
+        rep.update(done / SECTOR);
+        const now = Date.now();
+        if (bufferReported && now - lastPoll > 500) {
+          lastPoll = now;
+          const b = await dev.bufferCapacity();
+          if (b && b.length > 0) rep.bufferFill = (b.length - b.available) / b.length;
+          else bufferReported = false;
+        }
+      },
+    });
+    const writeStart = Date.now();
+    await source.write(sink);
+    await sink.finish();
+    if (sink.done / SECTOR !== total) throw new Error(`internal: wrote ${sink.done / SECTOR} blocks, planned ${total}`);
+    const writeMs = Date.now() - writeStart;
+    rep.update(total);
+
+    // ---- finalizing: SYNCHRONIZE CACHE (Immed, polling 04/08), CLOSE TRACK, CLOSE SESSION / finalize ----
+    rep.set('finalizing', 0, 1);
+    await flush(dev);
+    if (sequential) await closeSession(dev, profile, trackNumber, opts.close);
+    rep.update(1);
+
+    // ---- verifying ----
+    let verifyMBps: number | undefined;
+    if (opts.verify !== 'none') {
+      // The same planned image streams again (same timestamps, same layout); the sources are checked again.
+      const vsource = source;
+      rep.set('verifying', 0, total);
+      const vstart = Date.now();
+      const vsink = new VerifySink(dev, { startLba, chunkBytes: chunk, signal: opts.signal, onChunk: (done) => rep.update(done / SECTOR) },
+        opts.verify === 'quick' ? vsource.quickRanges() : undefined);
+      await vsource.write(vsink);
+      await vsink.finish();
+      const vms = Date.now() - vstart;
+      verifyMBps = vms > 0 ? vsink.bytesRead / 1e6 / (vms / 1000) : undefined;
+      rep.update(total);
+    }
+    await dev.exec(mmc.preventAllowMediumRemoval(false)).catch(() => undefined);
+    const after = await readMediaState(dev).catch(() => undefined);
+    if (opts.eject) await ejectDisc(dev);
+    rep.set('completed', total, total);
+    const writeMBps = writeMs > 0 ? (total * SECTOR) / 1e6 / (writeMs / 1000) : 0;
+    return {
+      drive: dev.name,
+      before,
+      after,
+      startLba,
+      blocks: total,
+      verified: opts.verify,
+      writeMBps,
+      verifyMBps,
+      elapsedMs: rep.elapsed,
+      notes,
+      summary: `${dev.name}: wrote ${total} blocks (${fmtMB(total)}) at block ${startLba} in ${(rep.elapsed / 1000).toFixed(1)} s` +
+        ` (write ${writeMBps.toFixed(0)} MB/s)` +
+        `${opts.verify !== 'none' ? `, verified (${opts.verify}${verifyMBps !== undefined ? `, read back ${verifyMBps.toFixed(0)} MB/s` : ''})` : ''}; the disc is now ${after ? describeMedia(after) : 'unknown'}`,
+    };
+  } catch (err) {
+    const state = await recover(dev, sequential, wroteAnything, trackNumber, err);
+    if (err instanceof CancelledError) throw new CancelledError(`${dev.name}: the burn was cancelled. ${state}`);
+    if (err instanceof InputError) throw new InputError(`${err.message}\n${dev.name}: ${state}`, err.diagnostics);
+    if (err instanceof WriteFailure) throw new BurnError(`${dev.name}: ${err.message}`, state, err.lba);
+    if (err instanceof VerifyFailure) throw new BurnError(`${dev.name}: ${err.message}`, state, err.lba);
+    if (err instanceof BurnError) throw new BurnError(err.message.split('\n')[0], state, err.lba);
+    throw new BurnError(`${dev.name}: ${(err as Error).message}`, state);
+  }
+}
+
+function checkCancel(signal: AbortSignal | undefined, what: string, m: MediaState): void {
+  if (signal?.aborted) throw new CancelledError(`the burn was cancelled; ${what}: the disc is as it was (${describeMedia(m)})`);
+}
+
+function describeSessions(m: MediaState): string {
+  const n = m.sessions.length;
+  return `${n} session${n === 1 ? '' : 's'}`;
+}
+
+function fmtMB(blocks: number): string {
+  return `${((blocks * SECTOR) / (1024 * 1024)).toFixed(1)} MiB`;
+}
+
+/**
+ * After a failure or cancellation: bring the disc to a defined state and say what it holds. Write-once media
+ * keep what was written: the track and session are closed (not finalized) so the disc stays appendable.
+ */
+async function recover(dev: MmcDevice, sequential: boolean, wrote: boolean, track: number, err: unknown): Promise<string> {
+  try {
+    const ready = await dev.testUnitReady();
+    if (ready && ready.key === SK.NOT_READY && ready.asc === 0x3a) {
+      return 'The disc was removed from the drive: it holds whatever was written up to then, in a session that was never closed.';
+    }
+    if (wrote) {
+      await flush(dev).catch(() => undefined);
+      if (sequential) {
+        const profile = (await dev.configuration(1, 0)).currentProfile;
+        await closeSession(dev, profile, track, false).catch(() => undefined);
+      }
+    }
+    await dev.exec(mmc.preventAllowMediumRemoval(false)).catch(() => undefined);
+    const m = await readMediaState(dev);
+    if (!wrote && !(err instanceof VerifyFailure)) return `Nothing was written: the disc is as it was (${describeMedia(m)}).`;
+    if (err instanceof VerifyFailure) return `The data was written but does not read back correctly: the disc is now ${describeMedia(m)}.`;
+    if (sequential) {
+      const last = m.sessions[m.sessions.length - 1];
+      return `The disc now holds an incomplete session${last ? ` (blocks ${last.start}–${last.lastRecorded})` : ''} whose file system is unusable, closed so that the disc stays usable: it is ${describeMedia(m)}${m.status === 'appendable' ? `, ${m.freeSectors} blocks free` : ''}.`;
+    }
+    return `Part of the new image was written over the disc: its old contents are damaged. Burn again (with --force) or erase it; it is ${describeMedia(m)}.`;
+  } catch (e) {
+    return `The disc's state could not be read afterwards (${(e as Error).message}).`;
+  }
+}
+
+async function flush(dev: MmcDevice): Promise<void> {
+  // SYNCHRONIZE CACHE with Immed, then TEST UNIT READY until the drive stops reporting 04/08 (long write in progress).
+  try {
+    await dev.exec(mmc.synchronizeCache(true), 'none', 0, TIMEOUT.long);
+  } catch (e) {
+    if (!(e instanceof ScsiError && e.unsupported)) throw e;
+    await dev.exec(mmc.synchronizeCache(false), 'none', 0, TIMEOUT.long); // drives without Immed
+  }
+  await dev.waitReady('writing the drive buffer to the disc', TIMEOUT.long);
+}
+
+async function closeSession(dev: MmcDevice, profile: number, track: number, finalize: boolean): Promise<void> {
+  const plus = profile === mmc.PROFILE.DVD_PLUS_R || profile === mmc.PROFILE.DVD_PLUS_R_DL || profile === mmc.PROFILE.BD_R_SRM;
+  if (track > 0) {
+    await dev.exec(mmc.closeTrackSession(1, track, true), 'none', 0, TIMEOUT.long);
+    await dev.waitReady('closing the track', TIMEOUT.long);
+  }
+  // CD and DVD-R/RW: page 05h's Multi-session field decided whether this closes or finalizes. DVD+R, BD-R:
+  // close function 110b finalizes the disc, 010b closes the session only.
+  await dev.exec(mmc.closeTrackSession(plus && finalize ? 6 : 2, 0, true), 'none', 0, TIMEOUT.long);
+  await dev.waitReady(finalize ? 'finalizing the disc' : 'closing the session', TIMEOUT.format);
+}
+
+async function setSpeed(dev: MmcDevice, family: mmc.Family, m: MediaState, speedX: number | undefined, notes: string[]): Promise<void> {
+  const offered = m.writeSpeeds;
+  let kBps = offered[0]?.kBps ?? 0xffff;
+  if (speedX !== undefined) {
+    const want = speedX * mmc.ONE_X_KBPS[family];
+    // The highest offered speed not above the request (or the lowest offered).
+    const fit = offered.filter((s) => s.kBps <= want + 1).sort((a, b) => b.kBps - a.kBps)[0] ?? offered[offered.length - 1];
+    kBps = fit ? fit.kBps : Math.round(want);
+    if (fit && Math.abs(fit.x - speedX) > 0.05) notes.push(`${speedX}× is not offered for this disc: writing at ${fit.x}×`);
+  }
+  // SET STREAMING (DVD, BD; MMC-6 Real Time Streaming feature) or SET CD SPEED.
+  if (family !== 'cd') {
+    const end = Math.max(0, m.totalSectors - 1);
+    const r = await dev.optional(mmc.setStreaming(28), 'out', mmc.performanceDescriptor(end, kBps));
+    if (r) return;
+  }
+  const r = await dev.optional(mmc.setCdSpeed(0xffff, speedX === undefined ? 0xffff : kBps));
+  if (!r) notes.push('the drive does not take a speed (SET STREAMING / SET CD SPEED refused): it writes at its own speed');
+}
+
+// ------------------------------------------------------------------------------------------------
+// Erase, format, eject
+
+export interface LongOpOptions {
+  full: boolean;
+  onProgress?: (fraction: number) => void;
+}
+
+/** BLANK (CD-RW, DVD-RW sequential): quick (minimal) or full. */
+async function blankDisc(dev: MmcDevice, m: MediaState, full: boolean, onProgress: (f: number) => void): Promise<void> {
+  await dev.exec(mmc.blank(full ? 0 : 1, true), 'none', 0, TIMEOUT.long);
+  await dev.waitReady(full ? 'blanking the disc' : 'quick-blanking the disc', TIMEOUT.format, (p) => onProgress(p.fraction ?? 0));
+  void m;
+}
+
+/** FORMAT UNIT with the format type the drive offers for this medium (READ FORMAT CAPACITIES). */
+async function formatDisc(dev: MmcDevice, m: MediaState, full: boolean, onProgress: (f: number) => void): Promise<void> {
+  const caps = await dev.formatCapacities();
+  const offered = caps?.formattable ?? [];
+  const profile = m.profile;
+  // Preferred format types per medium (MMC-6 "Format Types"): DVD+RW 26h, DVD-RW 10h (full) / 15h (quick),
+  // DVD-RAM 00h, BD-RE 30h with full (10b) or quick (11b) certification, 31h without spare areas as a fallback.
+  const prefs: { type: number; sub: number }[] =
+    profile === mmc.PROFILE.DVD_PLUS_RW ? [{ type: 0x26, sub: 0 }]
+      : profile === mmc.PROFILE.DVD_RW_SEQ || profile === mmc.PROFILE.DVD_RW_RO ? [{ type: full ? 0x10 : 0x15, sub: 0 }, { type: 0x10, sub: 0 }]
+        : profile === mmc.PROFILE.BD_RE ? [{ type: 0x30, sub: full ? 2 : 3 }, { type: 0x00, sub: 0 }, { type: 0x31, sub: 0 }]
+          : [{ type: 0x00, sub: 0 }];
+  let pick = prefs.map((p) => ({ p, d: offered.find((d) => d.formatType === p.type) })).find((x) => x.d);
+  if (!pick) {
+    if (offered.length === 0 && profile !== mmc.PROFILE.DVD_RAM) throw new BurnError(`${dev.name}: the drive offers no format for this ${m.physicalType}`);
+    pick = { p: prefs[0], d: offered[0] ?? { blocks: 0xffffffff, formatType: prefs[0].type, param: 0 } };
+  }
+  const d = pick.d!;
+  const param = pick.p.type === 0x30 || pick.p.type === 0x00 && profile === mmc.PROFILE.BD_RE ? (d.param & 0xfffffc) | pick.p.sub : d.param;
+  const params = mmc.formatUnitParams(d.blocks, d.formatType, param, true);
+  if (pick.p.type === 0x30) params[8] = (0x30 << 2) | pick.p.sub; // format subtype in the low bits of byte 4
+  await dev.exec(mmc.formatUnit(), 'out', params, TIMEOUT.long);
+  await dev.waitReady('formatting the disc', TIMEOUT.format, (p) => onProgress(p.fraction ?? 0));
+}
+
+export async function eraseDisc(dev: MmcDevice, opts: LongOpOptions): Promise<string> {
+  const m = await readMediaState(dev);
+  if (m.status === 'no-media') throw new BurnError(`${dev.name}: no disc in the drive`);
+  if (m.writeProtected) throw new BurnError(`${dev.name}: the disc is write-protected`);
+  if (!m.erasable) throw new BurnError(`${dev.name}: a ${m.physicalType} cannot be erased (only rewritable discs: CD-RW, DVD-RW, DVD+RW, DVD-RAM, BD-RE)`);
+  await dev.exec(mmc.preventAllowMediumRemoval(true)).catch(() => undefined);
+  try {
+    if (m.kind === 'sequential' || m.profile === mmc.PROFILE.DVD_RW_RO) {
+      await blankDisc(dev, m, opts.full, opts.onProgress ?? (() => undefined));
+    } else if (opts.full) {
+      await formatDisc(dev, m, true, opts.onProgress ?? (() => undefined));
+    } else {
+      // Overwritable media have no BLANK: invalidate the file system's volume descriptors (the first 64 KiB after
+      // the system area), as xorriso's blank does for DVD+RW and BD-RE.
+      if (!m.formatted) return `${dev.name}: the ${m.physicalType} is unformatted: nothing to erase`;
+      await dev.write(0, Buffer.alloc(32 * SECTOR), TIMEOUT.write);
+      await flush(dev);
+    }
+  } finally {
+    await dev.exec(mmc.preventAllowMediumRemoval(false)).catch(() => undefined);
+  }
+  const after = await readMediaState(dev);
+  return `${dev.name}: erased (${opts.full ? 'full' : 'quick'}); the disc is now ${describeMedia(after)}`;
+}
+
+export async function formatMedia(dev: MmcDevice, opts: LongOpOptions): Promise<string> {
+  const m = await readMediaState(dev);
+  if (m.status === 'no-media') throw new BurnError(`${dev.name}: no disc in the drive`);
+  if (m.writeProtected) throw new BurnError(`${dev.name}: the disc is write-protected`);
+  const formattable = [mmc.PROFILE.DVD_PLUS_RW, mmc.PROFILE.DVD_RAM, mmc.PROFILE.BD_RE, mmc.PROFILE.DVD_RW_SEQ, mmc.PROFILE.DVD_RW_RO] as number[];
+  if (!formattable.includes(m.profile)) throw new BurnError(`${dev.name}: a ${m.physicalType} cannot be formatted (DVD+RW, DVD-RW, DVD-RAM and BD-RE can)`);
+  await dev.exec(mmc.preventAllowMediumRemoval(true)).catch(() => undefined);
+  try {
+    await formatDisc(dev, m, opts.full, opts.onProgress ?? (() => undefined));
+  } finally {
+    await dev.exec(mmc.preventAllowMediumRemoval(false)).catch(() => undefined);
+  }
+  const after = await readMediaState(dev);
+  return `${dev.name}: formatted (${opts.full ? 'full' : 'quick'}); the disc is now ${describeMedia(after)}`;
+}
+
+export async function ejectDisc(dev: MmcDevice): Promise<void> {
+  await dev.exec(mmc.preventAllowMediumRemoval(false)).catch(() => undefined);
+  for (let i = 0; i < 3; i++) {
+    try {
+      await dev.exec(mmc.startStopUnit(true, false), 'none', 0, TIMEOUT.long);
+      return;
+    } catch (e) {
+      if (e instanceof ScsiError && e.is(SK.NOT_READY, 0x04)) {
+        await delay(200);
+        continue;
+      }
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,258 @@
+/**
+ * Discovery: what drive this is and what disc is in it, reported the way IMAPI2 reports media
+ * (IDiscFormat2Data: CurrentPhysicalMediaType, CurrentMediaStatus, MediaHeuristicallyBlank, StartAddressOfPreviousSession,
+ * LastWrittenAddressOfPreviousSession, NextWritableAddress, FreeSectorsOnMedia, TotalSectorsOnMedia, write speeds).
+ * Built from INQUIRY, GET CONFIGURATION, READ DISC INFORMATION, READ TRACK INFORMATION, READ FORMAT CAPACITIES,
+ * READ CAPACITY, GET PERFORMANCE, MODE SENSE page 2Ah; everything optional is optional.
+ */
+import { MmcDevice, ScsiError, SK, TIMEOUT } from './device';
+import * as mmc from './mmc';
+
+export type MediaStatus = 'no-media' | 'blank' | 'appendable' | 'finalized' | 'overwrite-only' | 'unsupported';
+
+export interface SessionInfo {
+  number: number;
+  /** First block of the session's first track. */
+  start: number;
+  /** Blocks recorded in the session (up to its last recorded block). */
+  blocks: number;
+  /** Last recorded block. */
+  lastRecorded: number;
+  tracks: number;
+  closed: boolean;
+}
+
+export interface DriveInfo {
+  device: string;
+  vendor: string;
+  product: string;
+  revision: string;
+  /** Profiles the drive supports (GET CONFIGURATION Profile List). */
+  profiles: string[];
+  /** Burn-proof: buffer underrun protection (BUF bit of the CD TAO / DVD-R Write features, page 2Ah). */
+  burnProof: boolean;
+  bufferBytes?: number;
+  /** GET EVENT STATUS NOTIFICATION (media class) / MECHANISM STATUS, when the drive answers them. */
+  mediaPresent?: boolean;
+  trayOpen?: boolean;
+}
+
+export interface MediaState {
+  status: MediaStatus;
+  profile: number;
+  profileName: string;
+  physicalType: string;
+  family?: mmc.Family;
+  kind?: 'sequential' | 'overwrite' | 'rom';
+  erasable: boolean;
+  writeProtected: boolean;
+  /** Overwritable media: formatted or not (undefined for others). */
+  formatted?: boolean;
+  /** Sequential media: no earlier session (IMAPI MediaHeuristicallyBlank / first data session). */
+  firstDataSession: boolean;
+  sessions: SessionInfo[];
+  startOfPreviousSession?: number;
+  lastWrittenAddress?: number;
+  nextWritableAddress?: number;
+  freeSectors: number;
+  totalSectors: number;
+  /** Write speeds the drive offers for this disc, kB/s and as multiples of 1×. */
+  writeSpeeds: { kBps: number; x: number }[];
+  /** For overwritable media: an ISO 9660 volume is present at block 16. */
+  hasFileSystem?: boolean;
+  /** READ TOC/PMA/ATIP format 0 (closed tracks; drives fabricate one for DVD and BD), when the drive answers. */
+  toc?: { track: number; start: number }[];
+}
+
+/** Makes the drive ready: consumes unit attentions, closes an open tray, waits while it becomes ready. */
+export async function ensureReady(dev: MmcDevice): Promise<'ready' | 'no-media'> {
+  let loaded = false;
+  for (let i = 0; i < 100; i++) {
+    const s = await dev.testUnitReady();
+    if (!s) return 'ready';
+    if (s.key === SK.UNIT_ATTENTION) continue;
+    if (s.key === SK.NOT_READY && s.asc === 0x3a) {
+      // Tray open: load it (START STOP UNIT LoEj = 1, Start = 1), as burning programs do; otherwise no disc.
+      if (s.ascq === 0x02 && !loaded) {
+        loaded = true;
+        try {
+          await dev.exec(mmc.startStopUnit(true, true), 'none', 0, TIMEOUT.long);
+        } catch {
+          return 'no-media';
+        }
+        continue;
+      }
+      return 'no-media';
+    }
+    if (s.key === SK.NOT_READY && s.asc === 0x04) {
+      await new Promise((r) => setTimeout(r, 50));
+      continue;
+    }
+    throw new ScsiError(mmc.OP.TEST_UNIT_READY, s, 2, dev.name);
+  }
+  throw new Error(`${dev.name}: the drive did not become ready`);
+}
+
+export async function driveInfo(dev: MmcDevice): Promise<DriveInfo> {
+  const inq = await dev.inquiry();
+  let profiles: string[] = [];
+  let burnProof = false;
+  try {
+    const conf = await dev.configuration(0, 0);
+    const list = conf.features.find((f) => f.code === mmc.FEATURE.PROFILE_LIST);
+    if (list) profiles = mmc.decodeProfileList(list).map((p) => mmc.profileName(p.profile));
+    for (const f of conf.features) {
+      if ((f.code === mmc.FEATURE.CD_TRACK_AT_ONCE || f.code === mmc.FEATURE.DVD_R_RW_WRITE) && f.data.length > 0 && f.data[0] & 0x40) burnProof = true;
+    }
+  } catch (e) {
+    if (!(e instanceof ScsiError)) throw e;
+  }
+  const page = await dev.modePage(0x2a).catch(() => undefined);
+  const caps = page ? mmc.decodeCapabilitiesPage(page) : undefined;
+  if (caps?.burnProof) burnProof = true;
+  const event = await dev.optional(mmc.getEventStatusNotification(8), 'in', 8).then((b) => (b ? mmc.decodeMediaEvent(b) : undefined)).catch(() => undefined);
+  const mech = await dev.optional(mmc.mechanismStatus(8), 'in', 8).catch(() => undefined);
+  return {
+    mediaPresent: event?.present,
+    trayOpen: event?.trayOpen ?? (mech && mech.length >= 2 ? !!(mech[1] & 0x10) : undefined),
+    device: dev.name,
+    vendor: inq.vendor,
+    product: inq.product,
+    revision: inq.revision,
+    profiles,
+    burnProof,
+    bufferBytes: caps && caps.bufferKB > 0 ? caps.bufferKB * 1024 : undefined,
+  };
+}
+
+/** The disc as IMAPI would describe it. */
+export async function readMediaState(dev: MmcDevice): Promise<MediaState> {
+  const none: MediaState = {
+    status: 'no-media', profile: 0, profileName: 'no medium', physicalType: 'none', erasable: false, writeProtected: false,
+    firstDataSession: true, sessions: [], freeSectors: 0, totalSectors: 0, writeSpeeds: [],
+  };
+  if ((await ensureReady(dev)) === 'no-media') return none;
+  const conf = await dev.configuration(1, 0);
+  const profile = conf.currentProfile;
+  if (profile === 0) return none;
+  const info = mmc.profileInfo(profile);
+  const state: MediaState = {
+    ...none,
+    status: 'unsupported',
+    profile,
+    profileName: mmc.profileName(profile),
+    physicalType: info?.physical ?? mmc.profileName(profile),
+    family: info?.family,
+    kind: info?.kind,
+    erasable: info?.erasable ?? false,
+  };
+  const wp = conf.features.find((f) => f.code === mmc.FEATURE.WRITE_PROTECT && f.current);
+  state.writeProtected = !!wp && wp.data.length > 0 && (wp.data[0] & 0x0f) !== 0;
+  if (!info) return state;
+
+  const speeds = await dev.writeSpeeds().catch(() => []);
+  const oneX = mmc.ONE_X_KBPS[info.family];
+  state.writeSpeeds = [...new Set(speeds.map((s) => s.writeKBps))].sort((a, b) => b - a).map((k) => ({ kBps: k, x: Math.round((k / oneX) * 10) / 10 }));
+
+  if (info.kind === 'overwrite') {
+    const caps = await dev.formatCapacities();
+    state.formatted = caps ? caps.current.type === 'formatted' : true;
+    const cap = caps?.current.blocks ?? (await dev.capacity()).lastLba + 1;
+    state.status = state.formatted ? 'overwrite-only' : 'blank';
+    state.totalSectors = cap;
+    state.freeSectors = cap;
+    state.nextWritableAddress = 0;
+    if (state.formatted) {
+      state.hasFileSystem = await hasIsoVolume(dev, 0);
+      state.sessions = state.hasFileSystem ? [{ number: 1, start: 0, blocks: 0, lastRecorded: 0, tracks: 1, closed: true }] : [];
+      if (state.hasFileSystem) {
+        const vd = await dev.read(16, 1).catch(() => undefined);
+        const size = vd ? vd.readUInt32LE(80) : 0;
+        state.sessions[0].blocks = size;
+        state.sessions[0].lastRecorded = Math.max(0, size - 1);
+        state.lastWrittenAddress = Math.max(0, size - 1);
+      }
+    }
+    return state;
+  }
+
+  const di = await dev.discInformation();
+  state.erasable = di.erasable || state.erasable;
+  // Sessions and tracks from READ TRACK INFORMATION, track by track.
+  const tracks: mmc.TrackInformation[] = [];
+  for (let t = di.firstTrack || 1; t <= di.lastTrackInLastSession && t < 10_000; t++) {
+    try {
+      tracks.push(await dev.trackInformation(1, t));
+    } catch (e) {
+      if (e instanceof ScsiError && e.unsupported) break;
+      throw e;
+    }
+  }
+  const bySession = new Map<number, mmc.TrackInformation[]>();
+  for (const t of tracks) {
+    const list = bySession.get(t.session) ?? [];
+    list.push(t);
+    bySession.set(t.session, list);
+  }
+  for (const [n, list] of [...bySession].sort((a, b) => a[0] - b[0])) {
+    const recorded = list.filter((t) => !t.blank);
+    if (recorded.length === 0) continue;
+    const first = recorded[0];
+    const lastT = recorded[recorded.length - 1];
+    const lastRecorded = lastT.lraValid ? lastT.lastRecorded : lastT.start + lastT.size - 1;
+    const closed = di.discStatus === 2 || n < di.sessions || (n === di.sessions && di.lastSessionState === 3);
+    state.sessions.push({ number: n, start: first.start, lastRecorded, blocks: lastRecorded - first.start + 1, tracks: recorded.length, closed });
+  }
+  // The TOC as the drive reports it (optional: blank discs and some drives have none).
+  const tocData = await dev.optional(mmc.readToc(0, 0, 4 + 100 * 8), 'in', 4 + 100 * 8).catch(() => undefined);
+  if (tocData) state.toc = mmc.decodeToc(tocData).entries.map((e) => ({ track: e.track, start: e.start }));
+  // Drives that refuse READ TRACK INFORMATION (QEMU's scsi-cd, some read-only drives): the session from the TOC.
+  const leadOut = state.toc?.find((e) => e.track === 0xaa);
+  const tocTracks = state.toc?.filter((e) => e.track !== 0xaa) ?? [];
+  if (state.sessions.length === 0 && tracks.length === 0 && leadOut && tocTracks.length && leadOut.start > tocTracks[0].start) {
+    state.sessions.push({ number: 1, start: tocTracks[0].start, lastRecorded: leadOut.start - 1, blocks: leadOut.start - tocTracks[0].start, tracks: tocTracks.length, closed: true });
+  }
+  const invisible = [...tracks].reverse().find((t) => t.nwaValid);
+  if (info.kind === 'rom' || di.discStatus === 2) state.status = 'finalized';
+  else if (di.discStatus === 0) state.status = 'blank';
+  else if (di.discStatus === 1) state.status = 'appendable';
+  else state.status = 'unsupported';
+  const closedSessions = state.sessions.filter((s) => s.closed);
+  state.firstDataSession = closedSessions.length === 0;
+  const prev = closedSessions[closedSessions.length - 1];
+  if (prev) {
+    state.startOfPreviousSession = prev.start;
+    state.lastWrittenAddress = prev.lastRecorded;
+  }
+  if (invisible && state.status !== 'finalized') {
+    state.nextWritableAddress = invisible.nextWritable;
+    state.freeSectors = invisible.freeBlocks;
+    state.totalSectors = invisible.nextWritable + invisible.freeBlocks;
+  } else {
+    const last = state.sessions[state.sessions.length - 1];
+    state.freeSectors = 0;
+    state.totalSectors = last ? last.lastRecorded + 1 : di.lastPossibleLeadOut;
+  }
+  return state;
+}
+
+/** ECMA-119 8.1: a volume descriptor set starts at block base + 16 with "CD001". */
+export async function hasIsoVolume(dev: MmcDevice, base: number): Promise<boolean> {
+  try {
+    const b = await dev.read(base + 16, 1);
+    return b.toString('latin1', 1, 6) === 'CD001';
+  } catch (e) {
+    if (e instanceof ScsiError) return false;
+    throw e;
+  }
+}
+
+export function describeMedia(m: MediaState): string {
+  if (m.status === 'no-media') return 'no disc';
+  const parts = [`${m.physicalType} (${m.profileName})`, m.status];
+  if (m.writeProtected) parts.push('write-protected');
+  if (m.formatted === false) parts.push('unformatted');
+  const sessions = m.sessions.length;
+  if (sessions) parts.push(`${sessions} session${sessions === 1 ? '' : 's'}`);
+  return parts.join(', ');
+}

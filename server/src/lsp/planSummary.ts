@@ -1,0 +1,75 @@
+/**
+ * What the editor needs from a plan, small enough to cross a worker boundary: the engine's diagnostics, the image
+ * size, and what each `files` entry resolved to.
+ */
+import { planProject, type Plan } from '../engine/build';
+import { MEDIA } from '../engine/media';
+import type { TreeNode } from '../engine/model';
+import type { Diagnostic } from '../engine/util/errors';
+
+export interface EntrySummary {
+  files: number;
+  directories: number;
+  symlinks: number;
+  bytes: number;
+}
+
+export interface PlanSummary {
+  diagnostics: Diagnostic[];
+  /** No errors: the image can be built. */
+  ok: boolean;
+  bytes?: number;
+  blocks?: number;
+  media?: { id: string; name: string; blocks: number };
+  files?: number;
+  directories?: number;
+  symlinks?: number;
+  dataBytes?: number;
+  /** Absolute path of the image the manifest builds. */
+  output?: string;
+  /** Per `files[i]`: what that entry put on the disc (undefined when it resolved to nothing). */
+  entries: (EntrySummary | undefined)[];
+  elapsedMs: number;
+}
+
+export function summarize(plan: Plan, elapsedMs: number): PlanSummary {
+  const entries: (EntrySummary | undefined)[] = [];
+  if (plan.root) {
+    const stack: TreeNode[] = [...plan.root.children.values()];
+    while (stack.length) {
+      const n = stack.pop()!;
+      const [key, index] = n.origin;
+      if (key === 'files' && typeof index === 'number') {
+        const e = (entries[index] ??= { files: 0, directories: 0, symlinks: 0, bytes: 0 });
+        if (n.kind === 'file') {
+          e.files++;
+          e.bytes += n.size;
+        } else if (n.kind === 'dir') e.directories++;
+        else e.symlinks++;
+      }
+      if (n.kind === 'dir') for (const c of n.children.values()) stack.push(c);
+    }
+  }
+  const mediaId = plan.project?.media;
+  const media = mediaId ? MEDIA[mediaId] : undefined;
+  return {
+    diagnostics: plan.diagnostics,
+    ok: !plan.diagnostics.some((d) => d.severity === 'error'),
+    bytes: plan.bytes,
+    blocks: plan.image?.blocks,
+    media: media && mediaId ? { id: mediaId, name: media.name, blocks: media.blocks } : undefined,
+    files: plan.stats?.files,
+    directories: plan.stats?.directories,
+    symlinks: plan.stats?.symlinks,
+    dataBytes: plan.stats?.bytes,
+    output: plan.output,
+    entries,
+    elapsedMs,
+  };
+}
+
+export function planSummary(file: string, text: string): PlanSummary {
+  const t0 = performance.now();
+  const plan = planProject(file, { text });
+  return summarize(plan, performance.now() - t0);
+}
