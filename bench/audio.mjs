@@ -48,7 +48,7 @@ try {
   const manifest = (ext) => {
     const p = path.join(dir, `${ext}.disc.json`);
     fs.writeFileSync(p, JSON.stringify({
-      kind: 'audio', media: 'cd-r-74', gapless: true,
+      kind: 'audio', media: 'cd-r-80', gapless: true, // 74:00 of audio + the 2 s before track 1 > 74:00:00
       tracks: Array.from({ length: TRACKS }, (_, i) => ({ source: `t${i}.${ext}`, title: `Track ${i + 1}` })),
       output: `out-${ext}/album.cue`,
     }));

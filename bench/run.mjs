@@ -506,3 +506,10 @@ function fail(msg) {
   process.stderr.write(`bench: ${msg}\n`);
   process.exit(2);
 }
+
+// Language server (bench/lsp.mjs): validation after an edit and completion during a build, on the small-file tree
+// through globs; BENCH_LSP=0 skips it.
+if (process.env.BENCH_LSP !== '0') {
+  const l = spawnSync(process.execPath, [join(root, 'bench', 'lsp.mjs')], { stdio: 'inherit', env: process.env });
+  if (l.status !== 0) process.exitCode = 1;
+}

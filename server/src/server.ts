@@ -4,7 +4,8 @@
  * in ./protocol.
  *
  * The same bundle (dist/server.js) is also the planner's worker thread: started with workerData
- * `{ discforgePlanWorker: true }` it only answers plan requests (see lsp/analyzer.ts).
+ * `{ discforgePlanWorker: true }` it only answers plan requests (see lsp/analyzer.ts); with
+ * `{ discforgeBuildWorker: true, … }` it runs one build (see lsp/buildWorker.ts).
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import {
@@ -20,6 +21,7 @@ import { version } from '../../package.json';
 import { PROTOCOL_VERSION, type ServerFeatures } from './protocol';
 import { PlanAnalyzer, runPlanWorker, WORKER_MARK } from './lsp/analyzer';
 import { BurnHandler } from './lsp/burn';
+import { BUILD_WORKER_MARK, runBuildWorker } from './lsp/buildWorker';
 import { CodeLensHandler } from './lsp/codeLens';
 import { CompletionHandler } from './lsp/completion';
 import { DEFAULT_SETTINGS, filePath, type ServerContext } from './lsp/context';
@@ -91,7 +93,7 @@ function startServer(): void {
   new HoverHandler(ctx);
   new CodeLensHandler(ctx);
   new SymbolsHandler(ctx);
-  const jobs = new JobsHandler(ctx);
+  const jobs = new JobsHandler(ctx, __filename);
   new BurnHandler(ctx, jobs);
 
   connection.onInitialized(() => {
@@ -108,6 +110,7 @@ function startServer(): void {
   // writing an image, a checkout) coalesce into one re-plan; the image being written is not a source.
   connection.onDidChangeWatchedFiles((e) => {
     if (e.changes.every((c) => /\.partial$/.test(c.uri))) return;
+    analyzer.sourcesChanged();
     plans.clear();
     diagnostics.revalidateAll(Math.max(500, ctx.settings.diagnosticsDelay));
   });
@@ -119,6 +122,8 @@ function startServer(): void {
 
 if (!isMainThread && (workerData as Record<string, unknown> | undefined)?.[WORKER_MARK] && parentPort) {
   runPlanWorker(parentPort);
+} else if (!isMainThread && (workerData as Record<string, unknown> | undefined)?.[BUILD_WORKER_MARK] && parentPort) {
+  runBuildWorker(parentPort, workerData as { manifest: string; output?: string });
 } else {
   startServer();
 }

@@ -22,10 +22,10 @@ export interface Source {
 }
 
 /** sox synth into `file` (format from the extension and options). */
-export function synth(file: string, seconds: number, opts: { rate?: number; bits?: number; channels?: number; encoding?: string; gen?: string[] } = {}): string {
+export function synth(file: string, seconds: number, opts: { rate?: number; bits?: number; channels?: number; encoding?: string; gen?: string[]; vol?: number } = {}): string {
   const args = ['-n', '-r', String(opts.rate ?? 44100), '-b', String(opts.bits ?? 16), '-c', String(opts.channels ?? 2)];
   if (opts.encoding) args.push('-e', opts.encoding);
-  args.push(file, 'synth', String(seconds), ...(opts.gen ?? ['sine', '440', 'sine', '660']), 'vol', '0.5');
+  args.push(file, 'synth', String(seconds), ...(opts.gen ?? ['sine', '440', 'sine', '660']), 'vol', String(opts.vol ?? 0.5));
   sh('sox', args);
   return file;
 }

@@ -53,6 +53,8 @@ Options:
 
 Shows the volume descriptors and, per file system (ISO 9660, Joliet, Rock Ridge, ISO 9660:1999), the
 directory tree with sizes and extents. Damaged or hostile images give a clear error or a list of problems.
+For a cue sheet (album.cue): the table of contents (tracks, indexes, lengths, flags, ISRC, MCN), the CD-TEXT,
+and a check of every data sector (sync, header, EDC, ECC) of the BIN.
 
 Options:
   --json               print the report as JSON`,

@@ -12,6 +12,7 @@ import type { DiscProject, FileSystem } from './manifest/types.generated';
 import { formatBytes, MEDIA } from './media';
 import { treeStats, type DirNode, type TreeNode, type TreeStats } from './model';
 import { ImageSink, type Sink } from './image/sink';
+import type { ScanCache } from './resolve/cache';
 import { resolveTree } from './resolve/resolve';
 import { InputError, type Diagnostic } from './util/errors';
 import { SECTOR } from './iso9660/encode';
@@ -35,6 +36,10 @@ export interface PlanOptions {
   onProgress?: (p: Progress) => void;
   /** "Now" for images without `volume.created` (tests fix it). */
   nowMs?: number;
+  /** Reuse an unchanged scan of the sources (editors; never for builds). */
+  scanCache?: ScanCache;
+  /** Bumped by the caller whenever it learns that sources changed on disk: older scans are not reused. */
+  scanGeneration?: number;
   /** Internal: plan only the data track (`files`) of a mixed-mode audio manifest. */
   dataTrackOnly?: boolean;
 }
@@ -63,6 +68,8 @@ export interface Plan {
   output?: string;
   diagnostics: Diagnostic[];
 }
+
+const droppedOutputs = new WeakMap<object, TreeNode[]>();
 
 export const DEFAULT_FILE_SYSTEMS: FileSystem[] = ['iso9660', 'joliet', 'rockridge', 'udf'];
 export const DEFAULT_UDF_REVISION: UdfRevision = '2.01';
@@ -119,15 +126,33 @@ export function planProject(manifestPath: string, opts: PlanOptions = {}): Plan 
   plan.output = output;
 
   opts.onProgress?.({ phase: 'scan', done: 0, total: 0 });
-  const resolved = resolveTree(doc, project, {
-    // Links stay links where a file system records them: Rock Ridge, or UDF on a UDF-only disc (a bridge without
-    // Rock Ridge stores what they point to, so that ISO 9660 and UDF show the same files).
-    keepSymlinks: rockRidge || (udf && !iso9660),
-    onProgress: (n) => opts.onProgress?.({ phase: 'scan', done: n, total: 0 }),
-  });
-  plan.diagnostics.push(...resolved.diagnostics);
-  dropOutputFromTree(resolved.root, output, (node) =>
-    plan.diagnostics.push(doc.diagnostic(node.origin, 'output-in-source', `left out ${(node as { source: string }).source}: it is the image being built`, 'warning')));
+  // Links stay links where a file system records them: Rock Ridge, or UDF on a UDF-only disc (a bridge without
+  // Rock Ridge stores what they point to, so that ISO 9660 and UDF show the same files).
+  const keepSymlinks = rockRidge || (udf && !iso9660);
+  const scanKey = JSON.stringify([path.resolve(manifestPath), keepSymlinks, project.files, output]);
+  let resolved = opts.scanCache?.get(scanKey, opts.scanGeneration ?? 0);
+  if (resolved) {
+    // The same entries: their problems sit on the same JSON paths, placed again in the edited text.
+    plan.diagnostics.push(...resolved.problems.map((p) => doc.diagnostic(p.path, p.code, p.message, p.severity)));
+  } else {
+    resolved = resolveTree(doc, project, {
+      keepSymlinks,
+      onProgress: (n) => opts.onProgress?.({ phase: 'scan', done: n, total: 0 }),
+    });
+    opts.scanCache?.set(scanKey, opts.scanGeneration ?? 0, resolved);
+    plan.diagnostics.push(...resolved.diagnostics);
+  }
+  // An image written inside one of its own source folders is left out of the tree (once: a reused scan keeps
+  // the list, so the warning stays).
+  let dropped = droppedOutputs.get(resolved);
+  if (!dropped) {
+    const list: TreeNode[] = [];
+    dropOutputFromTree(resolved.root, output, (node) => list.push(node));
+    droppedOutputs.set(resolved, (dropped = list));
+  }
+  for (const node of dropped) {
+    plan.diagnostics.push(doc.diagnostic(node.origin, 'output-in-source', `left out ${(node as { source: string }).source}: it is the image being built`, 'warning'));
+  }
   plan.root = resolved.root;
   plan.stats = treeStats(resolved.root);
   opts.onProgress?.({ phase: 'scan', done: plan.stats.files, total: plan.stats.files });
@@ -229,7 +254,7 @@ export interface BuildResult {
  * OUT.partial and renamed only when complete, so an interrupted build never leaves a half image under OUT.
  */
 export async function buildImage(manifestPath: string, opts: BuildOptions = {}): Promise<BuildResult> {
-  const plan = planProject(manifestPath, opts);
+  const plan = planProject(manifestPath, { ...opts, scanCache: undefined }); // a build always scans afresh
   if (hasErrors(plan.diagnostics) || !plan.image || !plan.output) {
     throw new InputError(`${manifestPath}: the manifest has errors`, plan.diagnostics);
   }

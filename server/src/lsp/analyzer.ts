@@ -59,6 +59,13 @@ export class PlanAnalyzer {
     }
   }
 
+  /** Sources changed on disk: scans made before are not reused. */
+  private sourcesGeneration = 0;
+
+  sourcesChanged(): void {
+    this.sourcesGeneration++;
+  }
+
   dispose(): void {
     this.disposed = true;
     for (const p of this.queue.splice(0)) p.resolve(undefined);
@@ -93,11 +100,11 @@ export class PlanAnalyzer {
     const id = this.nextId++;
     this.running = { ...next, id };
     const w = this.ensureWorker();
-    w.postMessage({ id, file: next.file, text: next.text });
+    w.postMessage({ id, file: next.file, text: next.text, generation: this.sourcesGeneration });
   }
 
   private planHere(p: Pending): PlanSummary {
-    return planSummary(p.file, p.text);
+    return planSummary(p.file, p.text, this.sourcesGeneration);
   }
 
   private ensureWorker(): Worker {
@@ -130,10 +137,10 @@ export class PlanAnalyzer {
 }
 
 /** The worker's side: answers `{ id, file, text }` with a PlanSummary. */
-export function runPlanWorker(port: { on(ev: 'message', f: (m: { id: number; file: string; text: string }) => void): void; postMessage(m: unknown): void }): void {
+export function runPlanWorker(port: { on(ev: 'message', f: (m: { id: number; file: string; text: string; generation?: number }) => void): void; postMessage(m: unknown): void }): void {
   port.on('message', (m) => {
     try {
-      port.postMessage({ id: m.id, summary: planSummary(m.file, m.text) });
+      port.postMessage({ id: m.id, summary: planSummary(m.file, m.text, m.generation ?? 0) });
     } catch (err) {
       port.postMessage({ id: m.id, error: err instanceof Error ? err.message : String(err) });
     }

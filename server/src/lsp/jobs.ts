@@ -36,6 +36,7 @@ import {
   type PlanResult,
 } from '../protocol';
 import { filePath, type ServerContext } from './context';
+import { buildInWorker } from './buildWorker';
 import { toProblem } from './convert';
 
 /** Throughput over the last few seconds, for speed and remaining time. */
@@ -111,7 +112,8 @@ export class Job {
 export class JobsHandler {
   private readonly jobs = new Map<string, Job>();
 
-  constructor(private readonly ctx: ServerContext) {
+  /** @param buildWorkerScript the bundle to run builds in a worker thread (dist/server.js); undefined: in this thread */
+  constructor(private readonly ctx: ServerContext, private readonly buildWorkerScript?: string) {
     const c = ctx.connection;
     c.onRequest(BuildRequest.method, (p: BuildParams, token: CancellationToken) => this.build(p, token));
     c.onNotification(CancelJobNotification.method, (p: { jobId: string }) => {
@@ -209,12 +211,15 @@ export class JobsHandler {
       token,
       async (job) => {
         const onProgress = (pr: Progress) => job.update(buildUpdate(pr), pr.phase === 'done');
-        const r = await buildImage(manifest, { output: p.output, onProgress, signal: job.signal });
-        const s = r.plan.stats;
+        // In a worker thread when possible: planning a large tree and writing it must not hold up this thread.
+        const r = this.buildWorkerScript
+          ? await buildInWorker(this.buildWorkerScript, manifest, { output: p.output, expectedOutput: output, onProgress, signal: job.signal })
+          : await buildImage(manifest, { output: p.output, onProgress, signal: job.signal }).then((b) => ({ output: b.output, bytes: b.bytes, diagnostics: b.plan.diagnostics, stats: b.plan.stats }));
+        const s = r.stats;
         return {
           output: r.output,
           bytes: r.bytes,
-          problems: problemsOf(r.plan.diagnostics, manifest),
+          problems: problemsOf(r.diagnostics, manifest),
           message: `wrote ${r.output}: ${formatBytes(r.bytes)} (${r.bytes} bytes)${s ? `, ${s.files} files, ${s.directories} folders` : ''}`,
         };
       },

@@ -3,6 +3,7 @@
  * size, and what each `files` entry resolved to.
  */
 import { planProject, type Plan } from '../engine/build';
+import { ScanCache } from '../engine/resolve/cache';
 import { MEDIA } from '../engine/media';
 import type { TreeNode } from '../engine/model';
 import type { Diagnostic } from '../engine/util/errors';
@@ -68,8 +69,15 @@ export function summarize(plan: Plan, elapsedMs: number): PlanSummary {
   };
 }
 
-export function planSummary(file: string, text: string): PlanSummary {
+/** The scan of the sources kept between edits (one per thread: the plan worker's, or the server's). */
+const scanCache = new ScanCache();
+
+/**
+ * Plans a document's text. `sourcesGeneration` is bumped by the server when files change on disk, so that
+ * an older scan is not reused.
+ */
+export function planSummary(file: string, text: string, sourcesGeneration = 0): PlanSummary {
   const t0 = performance.now();
-  const plan = planProject(file, { text });
+  const plan = planProject(file, { text, scanCache, scanGeneration: sourcesGeneration });
   return summarize(plan, performance.now() - t0);
 }

@@ -12,6 +12,7 @@ import { SubcodeGenerator, type CdLayout } from '../cd/layout';
 import { encodeMode1, SECTOR_RAW } from '../cd/sector';
 import { SAMPLES_PER_FRAME } from '../cd/msf';
 import { cdAudio } from './convert';
+import { workerAudio } from './parallel';
 import type { AudioInfo } from './probe';
 
 /** A piece of the program's sample timeline: a source (trimmed) or silence. Positions are in 44.1 kHz frames. */
@@ -29,6 +30,8 @@ export interface DataImage {
 }
 
 const BATCH = 588; // sectors per batch (~1.3 MiB of audio)
+/** Tracks decoded ahead of the one being written (each on its own worker, each with a bounded read-ahead). */
+const PREFETCH = 1;
 
 /**
  * Wraps a sink: takes the 2048-byte blocks a data image writes and emits raw Mode 1 sectors (+ sub-channel) at
@@ -126,9 +129,21 @@ export class AudioDiscImage {
       lba = this.data.sectors;
     }
     // Audio: fill batches of sectors from the segment timeline.
+    const timeline = new Timeline(this.segments);
+    try {
+      await this.writeAudio(sink, timeline, lba, sub);
+    } catch (e) {
+      await timeline.abort();
+      throw e;
+    }
+  }
+
+  private async writeAudio(sink: Sink, timeline: Timeline, start: number, sub: SubcodeGenerator): Promise<void> {
+    const L = this.layout;
+    const size = L.sectorSize;
     const batch = Buffer.alloc(BATCH * SECTOR_RAW);
     const out = size === SECTOR_RAW ? undefined : Buffer.alloc(BATCH * size);
-    const timeline = new Timeline(this.segments);
+    let lba = start;
     while (lba < L.leadOut) {
       const n = Math.min(BATCH, L.leadOut - lba);
       const bytes = n * SECTOR_RAW;
@@ -156,6 +171,8 @@ class Timeline {
   /** Frames of the current segment still to skip (trim start) and already delivered. */
   private skip = 0;
   private delivered = 0;
+  /** The next segments' decoders, started early (workers decode them while this one is written). */
+  private prefetched = new Map<number, AsyncGenerator<Buffer> & { stop(): Promise<void> }>();
 
   constructor(private readonly segments: Segment[]) {}
 
@@ -193,9 +210,17 @@ class Timeline {
         continue;
       }
       if (!this.gen) {
-        this.gen = cdAudio(seg.source.info, seg.source.seed);
+        const pre = this.prefetched.get(this.i);
+        this.prefetched.delete(this.i);
+        this.gen = pre ?? workerAudio(seg.source.info) ?? cdAudio(seg.source.info, seg.source.seed);
         this.skip = seg.source.skip;
         this.delivered = 0;
+        for (let k = this.i + 1; k <= this.i + PREFETCH && k < this.segments.length; k++) {
+          const next = this.segments[k].source;
+          if (!next || this.prefetched.has(k)) continue;
+          const g = workerAudio(next.info);
+          if (g) this.prefetched.set(k, g);
+        }
       }
       const chunk = await this.nextChunk();
       if (!chunk) throw new InputError(`${seg.source.info.path}: the audio ended early (${this.delivered} of ${seg.frames} sample frames)`);
@@ -232,6 +257,17 @@ class Timeline {
     }
     if (this.gen) await this.gen.return(undefined);
     this.gen = undefined;
+    await this.abort();
+  }
+
+  /** Ends every decoder (workers included), after a failure or at the end. */
+  async abort(): Promise<void> {
+    const g = this.gen;
+    this.gen = undefined;
+    if (g) await g.return(undefined).catch(() => undefined);
+    const pending = [...this.prefetched.values()];
+    this.prefetched.clear();
+    await Promise.all(pending.map((g) => g.stop()));
   }
 }
 

@@ -13,7 +13,14 @@ export function both32(b: Buffer, off: number, v: number): void {
 }
 
 /** 9.1.5: seven-byte recording date: years since 1900, month, day, hour, minute, second, GMT offset (15 min). */
+let lastDate7 = { ms: NaN, bytes: Buffer.alloc(7) };
+
 export function date7(b: Buffer, off: number, ms: number): void {
+  // Most records of an image share one time (volume.created): encode it once.
+  if (ms === lastDate7.ms) {
+    lastDate7.bytes.copy(b, off);
+    return;
+  }
   const d = new Date(ms);
   const year = Math.min(Math.max(d.getUTCFullYear() - 1900, 0), 255);
   b[off] = year;
@@ -23,6 +30,7 @@ export function date7(b: Buffer, off: number, ms: number): void {
   b[off + 4] = d.getUTCMinutes();
   b[off + 5] = d.getUTCSeconds();
   b[off + 6] = 0;
+  lastDate7 = { ms, bytes: Buffer.from(b.subarray(off, off + 7)) };
 }
 
 /** 8.4.26.1: seventeen-byte volume date "YYYYMMDDHHMMSScc" + GMT offset; `undefined` = not specified. */

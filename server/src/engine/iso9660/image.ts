@@ -13,7 +13,7 @@ import { Layout, type Writer } from '../image/layout';
 import type { Sink } from '../image/sink';
 import { aChars, both16, both32, date17, date7, dChars, padField, padFieldUcs2, SECTOR } from './encode';
 import type { IsoLevel } from './names';
-import { areaLengths, AreaAllocator, ce, er, link, nm, packSusp, px, re, sl, sp, tf, type AreaPos } from './susp';
+import { areaLengths, AreaAllocator, ce, CE_LEN, er, link, nm, packSusp, px, re, sl, sp, tf, type AreaPos } from './susp';
 import { buildIsoTree, buildJolietTree, RELOCATION_DIR_NAME, type FsDir, type FsRecord, type TreeProblem } from './tree';
 import type { DirNode } from '../model';
 
@@ -375,81 +375,121 @@ export class IsoImage {
   }
 
   /**
-   * Lays out (and, with a sink, writes) one directory's extent. Planning allocates continuation areas;
-   * writing reproduces the same layout with the final addresses and fills the continuation region.
-   * Returns the extent size in bytes.
+   * The byte length of the Rock Ridge entries rrEntries() makes for the same record, computed without building
+   * them (planning 100,000 records must not allocate 100,000 buffers). The write pass checks that they agree.
+   */
+  private rrLength(what: 'dot' | 'dotdot' | 'child', dir: FsDir, rec: FsRecord | undefined): number {
+    if (what === 'dot') return dir.number === 1 ? SP_LEN + PX_LEN + TF_LEN + ER_LEN : PX_LEN + TF_LEN;
+    if (what === 'dotdot') return PX_LEN + TF_LEN + (dir.logicalParent ? LINK_LEN : 0);
+    const r = rec!;
+    const node = r.node;
+    const nameBytes = Buffer.byteLength(node ? node.name : RELOCATION_DIR_NAME);
+    let n = PX_LEN + TF_LEN + nameBytes + 5 * Math.max(1, Math.ceil(nameBytes / 250));
+    if (node?.kind === 'symlink') n += sl(node.target).reduce((t, e) => t + e.length, 0);
+    if (r.cl) n += LINK_LEN;
+    if (r.re || (r.dir && !node)) n += RE_LEN;
+    return n;
+  }
+
+  /** How many directory records a file needs: one per extent (ECMA-119 6.5.1), known before addresses are. */
+  private extentCount(node: FileNode): number {
+    return node.recorded ? node.recorded.length : Math.max(1, Math.ceil(node.size / MAX_EXTENT));
+  }
+
+  /**
+   * Lays out (and, with a sink, writes) one directory's extent. Planning computes record lengths and
+   * allocates continuation areas; writing reproduces the same layout with the final addresses, checks every
+   * record against its planned length, and fills the continuation areas. Returns the extent size in bytes.
    */
   private layoutDirectory(
     dir: FsDir, rr: boolean, alloc: AreaAllocator | undefined, sink: Sink | undefined, ceAreas?: Buffer,
   ): number {
+    const planning = sink === undefined;
     let size = 0;
     let used = 0; // bytes used in the current sector
     const out: Buffer[] = [];
-    const emit = (r: Buffer) => {
+    const place = (len: number, make: () => Buffer) => {
       // 6.8.1.1: a record never crosses a sector boundary; the rest of the sector is zero.
-      if (used + r.length > SECTOR) {
-        if (sink) out.push(Buffer.alloc(SECTOR - used));
+      if (used + len > SECTOR) {
+        if (!planning) out.push(Buffer.alloc(SECTOR - used));
         size += SECTOR - used;
         used = 0;
       }
-      if (sink) out.push(r);
-      used += r.length;
-      size += r.length;
+      if (!planning) {
+        const r = make();
+        if (r.length !== len) throw new Error(`internal: a directory record of ${r.length} bytes, planned ${len}`);
+        out.push(r);
+      }
+      used += len;
+      size += len;
     };
-    const withSusp = (id: Buffer, entries: Buffer[], slot: AreaPos[], make: (su: Buffer[]) => Buffer): AreaPos[] => {
+    const withSusp = (
+      id: Buffer, what: 'dot' | 'dotdot' | 'child', rec: FsRecord | undefined, slot: AreaPos[], make: (su: Buffer[]) => Buffer,
+    ): AreaPos[] => {
       if (!rr) {
-        emit(make([]));
+        place(recordLength(id.length, 0), () => make([]));
         return slot;
       }
-      const base = 33 + id.length + (id.length % 2 === 0 ? 1 : 0);
-      const packed = packSusp(entries, 254 - base);
-      let areas = slot;
-      if (alloc) areas = areaLengths(packed).map((len) => alloc.alloc(len));
-      const su = [...packed.inRecord];
-      if (packed.areas.length) {
-        const a0 = areas[0];
-        su.push(ce(dir.ceLba + a0.block, a0.offset, a0.length));
-        if (sink && ceAreas) {
-          packed.areas.forEach((content, k) => {
-            const a = areas[k];
-            let off = a.block * SECTOR + a.offset;
-            for (const c of content) off += c.copy(ceAreas, off);
-            const next = areas[k + 1];
-            if (next) ce(dir.ceLba + next.block, next.offset, next.length).copy(ceAreas, off);
-          });
-        }
+      const avail = 254 - (33 + id.length + (id.length % 2 === 0 ? 1 : 0));
+      const quick = this.rrLength(what, dir, rec);
+      if (planning && quick <= avail) {
+        place(recordLength(id.length, quick), () => make([]));
+        return [];
       }
-      emit(make(su));
+      const entries = this.rrEntries(what, dir, rec);
+      const total = entries.reduce((t, e) => t + e.length, 0);
+      if (total !== quick) throw new Error(`internal: Rock Ridge entries of ${total} bytes, computed ${quick}`);
+      const packed = packSusp(entries, avail);
+      const areas = planning && alloc ? areaLengths(packed).map((len) => alloc.alloc(len)) : slot;
+      const suLen = packed.inRecord.reduce((t, e) => t + e.length, 0) + (packed.areas.length ? CE_LEN : 0);
+      place(recordLength(id.length, suLen), () => {
+        const su = [...packed.inRecord];
+        if (packed.areas.length) {
+          const a0 = areas[0];
+          su.push(ce(dir.ceLba + a0.block, a0.offset, a0.length));
+          if (ceAreas) {
+            packed.areas.forEach((content, k) => {
+              const a = areas[k];
+              let off = a.block * SECTOR + a.offset;
+              for (const c of content) off += c.copy(ceAreas, off);
+              const next = areas[k + 1];
+              if (next) ce(dir.ceLba + next.block, next.offset, next.length).copy(ceAreas, off);
+            });
+          }
+        }
+        return make(su);
+      });
       return areas;
     };
     const parent = dir.parent!;
-    const dotId = Buffer.from([0]);
-    const dotdotId = Buffer.from([1]);
-    dir.dotCe = withSusp(dotId, rr ? this.rrEntries('dot', dir, undefined) : [], dir.dotCe, (su) =>
-      this.dirRecord(dotId, dir.lba, dir.size, this.timeOf(dir.node), 0x02, su));
-    dir.dotdotCe = withSusp(dotdotId, rr ? this.rrEntries('dotdot', dir, undefined) : [], dir.dotdotCe, (su) =>
-      this.dirRecord(dotdotId, parent.lba, parent.size, this.timeOf(parent.node), 0x02, su));
+    dir.dotCe = withSusp(DOT_ID, 'dot', undefined, dir.dotCe, (su) =>
+      this.dirRecord(DOT_ID, dir.lba, dir.size, this.timeOf(dir.node), 0x02, su));
+    dir.dotdotCe = withSusp(DOTDOT_ID, 'dotdot', undefined, dir.dotdotCe, (su) =>
+      this.dirRecord(DOTDOT_ID, parent.lba, parent.size, this.timeOf(parent.node), 0x02, su));
     for (const rec of dir.records) {
-      const entries = rr ? this.rrEntries('child', dir, rec) : [];
       const node = rec.node;
       if (rec.dir) {
         const d = rec.dir;
         const [slot] = withSuspList(rec, 1);
-        rec.ce![0] = withSusp(rec.id, entries, slot, (su) => this.dirRecord(rec.id, d.lba, d.size, this.timeOf(node), 0x02, su));
+        rec.ce![0] = withSusp(rec.id, 'child', rec, slot, (su) => this.dirRecord(rec.id, d.lba, d.size, this.timeOf(node), 0x02, su));
       } else if (node?.kind === 'file') {
-        const fd = this.data.get(node);
-        const extents = fd ? fd.extents : [{ lba: this.emptyLba, length: 0 }];
-        const slots = withSuspList(rec, extents.length);
-        extents.forEach((x, k) => {
+        const count = this.extentCount(node);
+        const fd = planning ? undefined : this.data.get(node);
+        const extents = fd ? fd.extents : undefined;
+        if (!planning && (extents?.length ?? 1) !== count) throw new Error(`internal: ${node.source} has ${extents?.length} extents, planned ${count}`);
+        const slots = withSuspList(rec, count);
+        for (let k = 0; k < count; k++) {
           // ECMA-119 9.1.6 bit 7: more records of this file follow (6.5.1 multi-extent files).
-          const flags = k + 1 < extents.length ? 0x80 : 0;
-          rec.ce![k] = withSusp(rec.id, entries, slots[k], (su) =>
-            this.dirRecord(rec.id, x.length === 0 ? this.emptyLba : x.lba, x.length, this.timeOf(node), flags, su));
-        });
+          const flags = k + 1 < count ? 0x80 : 0;
+          rec.ce![k] = withSusp(rec.id, 'child', rec, slots[k], (su) => {
+            const x = extents ? extents[k] : { lba: this.emptyLba, length: 0 };
+            return this.dirRecord(rec.id, x.length === 0 ? this.emptyLba : x.lba, x.length, this.timeOf(node), flags, su);
+          });
+        }
       } else {
         // Symbolic links and CL placeholders are empty files carrying Rock Ridge entries.
         const [slot] = withSuspList(rec, 1);
-        rec.ce![0] = withSusp(rec.id, entries, slot, (su) => this.dirRecord(rec.id, this.emptyLba, 0, this.timeOf(node), 0, su));
+        rec.ce![0] = withSusp(rec.id, 'child', rec, slot, (su) => this.dirRecord(rec.id, this.emptyLba, 0, this.timeOf(node), 0, su));
       }
     }
     size = Math.ceil(size / SECTOR) * SECTOR;
@@ -460,6 +500,21 @@ export class IsoImage {
     return Math.max(size, SECTOR);
   }
 }
+
+/** ECMA-119 9.1: a record's length: 33 fixed bytes, the identifier, a pad byte after an even one, System Use. */
+function recordLength(idLength: number, suLength: number): number {
+  const base = 33 + idLength + (idLength % 2 === 0 ? 1 : 0);
+  return base + suLength + ((base + suLength) % 2);
+}
+
+const DOT_ID = Buffer.from([0]);
+const DOTDOT_ID = Buffer.from([1]);
+const SP_LEN = sp().length;
+const ER_LEN = er().length;
+const PX_LEN = px(0, 0).length;
+const TF_LEN = tf(0).length;
+const LINK_LEN = link('CL', 0).length;
+const RE_LEN = re().length;
 
 /**
  * Directory extents are laid out depth first over the recorded hierarchy, the relocation folder first, as

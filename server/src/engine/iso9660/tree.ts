@@ -51,23 +51,23 @@ export class FsDir {
   }
 }
 
-/**
- * ECMA-119 9.3: records are ordered by file name, then extension (each compared as if padded with spaces),
- * then by version number, descending. Works for 8-bit and UCS-2 identifiers (`unit` bytes per character).
- */
-export function compareIds(a: Buffer, b: Buffer, unit: 1 | 2): number {
-  const split = (id: Buffer): [Buffer, Buffer, number] => {
-    const at = (ch: number, from = id.length) => {
-      for (let i = from - unit; i >= 0; i -= unit) if ((unit === 1 ? id[i] : id.readUInt16BE(i)) === ch) return i;
-      return -1;
-    };
-    const semi = at(0x3b);
-    const name = semi >= 0 ? id.subarray(0, semi) : id;
-    const version = semi >= 0 ? Number(id.subarray(semi + unit).toString(unit === 1 ? 'latin1' : 'utf16le').replace(/\0/g, '')) || 0 : 0;
-    let dot = -1;
-    for (let i = name.length - unit; i >= 0; i -= unit) if ((unit === 1 ? name[i] : name.readUInt16BE(i)) === 0x2e) { dot = i; break; }
-    return dot >= 0 ? [name.subarray(0, dot), name.subarray(dot + unit), version] : [name, Buffer.alloc(0), version];
+/** An identifier split for ECMA-119 9.3 ordering: name, extension, version. */
+type IdKey = [Buffer, Buffer, number];
+
+function splitId(id: Buffer, unit: 1 | 2): IdKey {
+  const at = (buf: Buffer, ch: number): number => {
+    for (let i = buf.length - unit; i >= 0; i -= unit) if ((unit === 1 ? buf[i] : buf.readUInt16BE(i)) === ch) return i;
+    return -1;
   };
+  const semi = at(id, 0x3b);
+  const name = semi >= 0 ? id.subarray(0, semi) : id;
+  const version = semi >= 0 ? Number(id.subarray(semi + unit).toString(unit === 1 ? 'latin1' : 'utf16le').replace(/\0/g, '')) || 0 : 0;
+  const dot = at(name, 0x2e);
+  return dot >= 0 ? [name.subarray(0, dot), name.subarray(dot + unit), version] : [name, Buffer.alloc(0), version];
+}
+
+function compareKeys(a: IdKey, b: IdKey, unit: 1 | 2): number {
+  // Each part compared as if padded with spaces (0x20; 0x0020 in UCS-2).
   const padCmp = (x: Buffer, y: Buffer) => {
     const n = Math.max(x.length, y.length);
     for (let i = 0; i < n; i++) {
@@ -77,9 +77,22 @@ export function compareIds(a: Buffer, b: Buffer, unit: 1 | 2): number {
     }
     return 0;
   };
-  const [an, ae, av] = split(a);
-  const [bn, be, bv] = split(b);
-  return padCmp(an, bn) || padCmp(ae, be) || bv - av;
+  return padCmp(a[0], b[0]) || padCmp(a[1], b[1]) || b[2] - a[2];
+}
+
+/**
+ * ECMA-119 9.3: records are ordered by file name, then extension (each compared as if padded with spaces),
+ * then by version number, descending. Works for 8-bit and UCS-2 identifiers (`unit` bytes per character).
+ */
+export function compareIds(a: Buffer, b: Buffer, unit: 1 | 2): number {
+  return compareKeys(splitId(a, unit), splitId(b, unit), unit);
+}
+
+/** Sorts records in 9.3 order, splitting each identifier once. */
+function sortRecords(records: FsRecord[], unit: 1 | 2): void {
+  const keyed = records.map((r) => ({ r, k: splitId(r.id, unit) }));
+  keyed.sort((x, y) => compareKeys(x.k, y.k, unit));
+  for (let i = 0; i < keyed.length; i++) records[i] = keyed[i].r;
 }
 
 export interface TreeProblem {
@@ -218,7 +231,7 @@ function finishTree(root: FsDir, unit: 1 | 2): FsDir[] {
   for (let i = 0; i < order.length; i++) {
     const d = order[i];
     d.number = i + 1;
-    d.records.sort((a, b) => compareIds(a.id, b.id, unit));
+    sortRecords(d.records, unit);
     for (const r of d.records) if (r.dir) order.push(r.dir);
   }
   return order;

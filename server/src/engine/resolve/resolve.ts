@@ -22,9 +22,20 @@ export interface ResolveOptions {
   onProgress?: (filesSeen: number) => void;
 }
 
+/** A problem found while resolving, by manifest node (so it can be placed again in an edited text). */
+export interface ResolveProblem {
+  path: JsonPath;
+  code: string;
+  message: string;
+  severity: 'error' | 'warning';
+}
+
 export interface ResolvedTree {
   root: DirNode;
   diagnostics: Diagnostic[];
+  problems: ResolveProblem[];
+  /** Every source folder read, with its modification time (a later scan is still valid while these hold). */
+  folders: Map<string, number>;
 }
 
 /** Names no file system can hold: empty, `.`, `..`, with `/`, NUL or other control characters. */
@@ -44,6 +55,8 @@ export function resolveTree(doc: ManifestDocument, project: DiscProject, opts: R
 
 class Resolver {
   private readonly diagnostics: Diagnostic[] = [];
+  private readonly problems: ResolveProblem[] = [];
+  private readonly folders = new Map<string, number>();
   private readonly baseDir: string;
   private readonly root: DirNode;
   private filesSeen = 0;
@@ -66,14 +79,16 @@ class Resolver {
         this.addSource(entry, i);
       }
     });
-    return { root: this.root, diagnostics: this.diagnostics };
+    return { root: this.root, diagnostics: this.diagnostics, problems: this.problems, folders: this.folders };
   }
 
   private error(p: JsonPath, code: string, message: string): void {
+    this.problems.push({ path: p, code, message, severity: 'error' });
     this.diagnostics.push(this.doc.diagnostic(p, code, message));
   }
 
   private warn(p: JsonPath, code: string, message: string): void {
+    this.problems.push({ path: p, code, message, severity: 'warning' });
     this.diagnostics.push(this.doc.diagnostic(p, code, message, 'warning'));
   }
 
@@ -216,6 +231,7 @@ class Resolver {
 
   private readdir(dir: string, at: JsonPath): string[] {
     try {
+      this.folders.set(dir, fs.statSync(dir).mtimeMs);
       return fs.readdirSync(dir);
     } catch (err) {
       this.error(at, 'source-unreadable', `cannot read the folder ${dir}: ${(err as Error).message}`);
