@@ -14,6 +14,7 @@
  * sector by sector), READ TOC (the track starts and control bits) and READ TOC format 0101b (the CD-TEXT packs).
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Sink } from '../image/sink';
 import { CancelledError, InputError } from '../util/errors';
 import type { MmcDevice } from '../burn/device';
@@ -76,7 +77,7 @@ export function programFromCue(cuePath: string): CdProgram {
   }
   let cdText: Buffer | undefined;
   if (sheet.cdTextFile) {
-    const raw = fs.readFileSync(new URL(sheet.cdTextFile, `file://${cuePath}`));
+    const raw = fs.readFileSync(path.resolve(path.dirname(cuePath), sheet.cdTextFile));
     cdText = raw.length % 18 === 4 ? raw.subarray(4) : raw;
   }
   const bin = sheet.tracks[0].file;

@@ -16,11 +16,11 @@ import { InputError } from '../util/errors';
 import type { AudioInfo } from './probe';
 
 /**
- * Decoded bytes a worker may hold ahead of what the writer has taken: about 2.5 minutes of CD audio, whatever the
+ * Decoded bytes a worker may hold ahead of what the writer has taken: about 4.5 minutes of CD audio, whatever the
  * track's length (memory stays bounded); enough for the next track's worker to decode on the second core while
  * this track is written.
  */
-const WINDOW = 24 * 1024 * 1024;
+const WINDOW = 48 * 1024 * 1024;
 
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -117,13 +117,13 @@ function thread(mods: NonNullable<typeof modules>): PoolThread | undefined {
   return t;
 }
 
-let modules: { flac: string; mpeg: string; vorbis: string } | null | undefined;
+let modules: { flac: string; mp3: string; vorbis: string } | null | undefined;
 
 function resolveModules(): typeof modules {
   if (modules !== undefined) return modules;
   try {
     const r = (id: string) => pathToFileURL(require.resolve(id)).href;
-    modules = { flac: r('@wasm-audio-decoders/flac'), mpeg: r('mpg123-decoder'), vorbis: r('@wasm-audio-decoders/ogg-vorbis') };
+    modules = { flac: r('@wasm-audio-decoders/flac'), mp3: r('mpg123-decoder'), vorbis: r('@wasm-audio-decoders/ogg-vorbis') };
   } catch {
     modules = null;
   }

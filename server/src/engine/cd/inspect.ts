@@ -40,7 +40,7 @@ function duration(frames: number): string {
   return formatMsf(frames);
 }
 
-function checkDataTrack(sheet: CueSheet, t: CueSheet['tracks'][number]): CueTrackReport['dataSectors'] {
+function checkDataTrack(t: CueSheet['tracks'][number]): CueTrackReport['dataSectors'] {
   const fd = fs.openSync(t.file, 'r');
   const size = t.sectorSize;
   const buf = Buffer.alloc(size * 256);
@@ -74,7 +74,6 @@ function checkDataTrack(sheet: CueSheet, t: CueSheet['tracks'][number]): CueTrac
   } finally {
     fs.closeSync(fd);
   }
-  void sheet;
   return { checked, bad, firstBad };
 }
 
@@ -94,7 +93,7 @@ export function inspectCue(cuePath: string): CueReport {
       text: t.text,
     };
     if (t.mode.startsWith('MODE1/2352')) {
-      r.dataSectors = checkDataTrack(sheet, t);
+      r.dataSectors = checkDataTrack(t);
       if (r.dataSectors!.bad) problems.push(`track ${t.number}: ${r.dataSectors!.bad} of ${r.dataSectors!.checked} data sectors fail their sync/header/EDC/ECC check (first at LBA ${r.dataSectors!.firstBad})`);
     }
     if (t.length < 4 * 75) problems.push(`track ${t.number} lasts ${r.length}: shorter than 4 s`);

@@ -230,8 +230,11 @@ export class CdMasteringRecorder implements ScsiTransport {
     for (let i = 0; i < cue.length; i++) {
       const e = cue[i];
       const adr = e.ctlAdr & 15;
-      if (adr === 2 && e.text) this.st.mcn = (e.text.toString('latin1') + (cue[i + 1]?.text?.toString('latin1') ?? '')).replace(/\0/g, '').slice(0, 13), i++;
-      else if (adr === 3 && e.text) {
+      if (adr === 2 && e.text) {
+        // Two ADR 2 entries: 7 + 6 ASCII digits of the catalogue number.
+        this.st.mcn = (e.text.toString('latin1') + (cue[i + 1]?.text?.toString('latin1') ?? '')).replace(/\0/g, '').slice(0, 13);
+        i++;
+      } else if (adr === 3 && e.text) {
         const tno = fromBcd(e.text[0]);
         isrcs.set(tno, (isrcs.get(tno) ?? '') + e.text.toString('latin1', 1, 7));
       } else if (adr === 1 && e.tno >= 1 && e.tno <= 99) {
