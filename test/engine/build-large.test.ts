@@ -27,12 +27,10 @@ describe('discforge build: files of 4 GiB and more', () => {
   });
   after(() => tmp.cleanup());
 
-  test('level 3: a 4.5 GiB file is stored as several extents and reads back whole through three readers', { timeout: 20 * 60_000 }, async (t) => {
+  test('level 3: a 4.5 GiB file is stored as several extents and reads back whole through three readers', { timeout: 20 * 60_000 }, async () => {
+    // The source and the image are sparse (zero runs are not written), so they take little real space.
     const free = freeBytes(tmp.dir);
-    if (free < HUGE + 2 * GiB) {
-      t.skip(`needs ${((HUGE + 2 * GiB) / GiB).toFixed(1)} GiB free in ${tmp.dir}, has ${(free / GiB).toFixed(1)}`);
-      return;
-    }
+    assert.ok(free >= GiB, `needs at least 1 GiB free in ${tmp.dir} (the sparse image still takes some), has ${(free / GiB).toFixed(1)} GiB`);
     const manifest = writeManifest(
       proj,
       `{
