@@ -11,6 +11,11 @@ import { describeMedia, driveInfo, readMediaState, type DriveInfo, type MediaSta
 import { nativeUnavailableReason, loadNativeAddon, recorders } from '../engine/burn/registry';
 import { parseDriveSpec } from '../engine/burn/transport';
 import { CancelledError, InputError } from '../engine/util/errors';
+import { burnCd, programFromCue, programFromPlan, type CdProgram, type CdWriteMode } from '../engine/audio/burn';
+import { readCue } from '../engine/cd/cue';
+import { hasErrors, planProject } from '../engine/build';
+import type { MmcDevice } from '../engine/burn/device';
+import * as mmc from '../engine/burn/mmc';
 
 export const BURN_HELP: Record<string, string> = {
   drives: `Usage: discforge drives [--drive D …] [--json]
@@ -30,10 +35,16 @@ total sectors, and the write speeds offered.
 Options:
   --drive D            the drive: /dev/sr0, /dev/sg1, E:, or virtual:<profile>:<file>[?options]
   --json               print the state as JSON`,
-  burn: `Usage: discforge burn <manifest|image> --drive D [--drive D2 …] [options]
+  burn: `Usage: discforge burn <manifest|image|album.cue> --drive D [--drive D2 …] [options]
 
 Writes the image a manifest describes (streamed from the sources straight to the drive, no temporary image),
 or an existing image file, to one or more recorders at once (each with its own progress).
+
+Audio and mixed-mode CDs: a manifest of kind "audio" or "mixed" is burned as a CD (tracks, pauses, indexes,
+MCN, ISRCs and CD-TEXT as planned) on a CD-R or CD-RW, and so is a BIN/CUE (album.cue with its BIN): raw disc
+at once when the BIN carries 96-byte sub-channel (2448-byte sectors), else session at once. Other drives are
+refused (exit 2). The disc is written in one session and closed; verification reads every sector back with
+READ CD (quick and full are the same) and checks the TOC and CD-TEXT.
 
 Options:
   --drive D            the recorder (repeatable): /dev/sr0, E:, or virtual:<profile>:<file>[?options]
@@ -48,6 +59,8 @@ Options:
   --delete PATH        with --append: leave this file or folder out of the new session (repeatable)
   --force              overwrite a rewritable disc that holds data (CD-RW/DVD-RW are blanked first)
   --eject              eject the disc when done
+  --mode M             audio/mixed CDs: tao (track at once: 2-second pauses only), sao (session at once,
+                       cue sheet; default for manifests) or raw (raw disc at once, 96-byte sub-channel)
   --progress json      print progress as one JSON object per line on stderr:
                        {"drive","phase","sectorsDone","sectorsTotal","speedKBps","speedX","bufferFill","elapsedMs","etaMs"}
   -q, --quiet          print only errors
@@ -69,7 +82,7 @@ Ejects the disc (refused while the drive is writing).`,
 
 export const BURN_COMMANDS = ['drives', 'media', 'burn', 'erase', 'format', 'eject'];
 /** Options of these commands that take a value (for the CLI's argument parser). */
-export const BURN_VALUE_FLAGS = ['--drive', '--verify', '--speed', '--delete'];
+export const BURN_VALUE_FLAGS = ['--drive', '--verify', '--speed', '--delete', '--mode'];
 
 /** Bad usage: main.ts prints it with the command's help, exit code 2. */
 export class BurnUsageError extends Error {}
@@ -162,6 +175,10 @@ export function formatMediaText(m: MediaState, holder?: string): string {
     if (m.writeSpeeds.length) lines.push(`write speeds: ${m.writeSpeeds.map((s) => `${s.x}× (${s.kBps} kB/s)`).join(', ')}`);
     lines.push(`sessions: ${m.sessions.length}`);
     for (const s of m.sessions) lines.push(`  session ${s.number}: blocks ${s.start}–${s.lastRecorded} (${s.blocks} blocks, ${s.tracks} track${s.tracks === 1 ? '' : 's'})${s.closed ? '' : ', not closed'}`);
+    if (m.cdTracks) {
+      lines.push(`tracks: ${m.cdTracks.length}`);
+      for (const t of m.cdTracks) lines.push(`  track ${t.track}: ${t.type}, starts at ${t.start}`);
+    }
   }
   return lines.join('\n') + '\n';
 }
@@ -205,7 +222,7 @@ function withSignals<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
 }
 
 async function cmdBurn(args: BurnArgs): Promise<number> {
-  checkFlags(args, ['--drive', '--verify', '--speed', '--close', '--append', '--force', '--eject', '--progress', '--quiet', '-q', '--delete']);
+  checkFlags(args, ['--drive', '--verify', '--speed', '--close', '--append', '--force', '--eject', '--progress', '--quiet', '-q', '--delete', '--mode']);
   const input = args.positional[0];
   if (!input || args.positional.length > 1) throw new BurnUsageError('burn takes one manifest or image');
   const drives = drivesOf(args, true, false);
@@ -217,6 +234,14 @@ async function cmdBurn(args: BurnArgs): Promise<number> {
   const quiet = args.flags.has('--quiet') || args.flags.has('-q');
   const speedX = parseSpeed(args.flags.get('--speed'));
   const deletes = args.all.get('--delete') ?? [];
+  const modeFlag = args.flags.get('--mode');
+  if (modeFlag !== undefined && modeFlag !== 'tao' && modeFlag !== 'sao' && modeFlag !== 'raw') throw new BurnUsageError('--mode takes tao, sao or raw');
+  const cd = cdProgramOf(input);
+  if (cd) {
+    if (args.flags.has('--append') || deletes.length) throw new BurnUsageError('an audio or mixed-mode CD is written in one session on a blank disc: --append and --delete do not apply');
+    return burnCdCommand(input, drives, cd.make, (modeFlag as CdWriteMode | undefined) ?? cd.defaultMode, { verify: verify !== 'none', speedX, eject: args.flags.has('--eject'), force: args.flags.has('--force'), progressMode, quiet });
+  }
+  if (modeFlag !== undefined) throw new BurnUsageError('--mode applies to audio and mixed-mode CDs (a manifest of kind "audio" or "mixed", or a .cue)');
   if (deletes.length && !args.flags.has('--append')) throw new BurnUsageError('--delete applies with --append');
   if (deletes.length && !/\.json$/i.test(input)) throw new BurnUsageError('--delete applies to a manifest');
   const make = sourceFor(input, deletes);
@@ -276,6 +301,153 @@ async function cmdBurn(args: BurnArgs): Promise<number> {
         const e = r.reason as Error;
         const c = e instanceof CancelledError ? 130 : e instanceof InputError ? 2 : 1;
         if (e instanceof InputError && e.diagnostics.length) throw e; // manifest diagnostics: main prints them
+        err(`discforge: ${drives[i]}: ${e instanceof CancelledError ? '' : 'error: '}${e.message}`);
+        code = Math.max(code, c);
+      }
+    });
+    return code;
+  });
+}
+
+/**
+ * An audio or mixed-mode CD to burn: a manifest of kind "audio"/"mixed" (session at once by default) or a BIN/CUE
+ * (raw disc at once when the BIN has 96-byte sub-channel, else session at once); undefined for data burns.
+ * Manifest errors and bad cue sheets are InputErrors (exit 2).
+ */
+function cdProgramOf(input: string): { make: () => CdProgram; defaultMode: CdWriteMode } | undefined {
+  if (/\.cue$/i.test(input)) {
+    const sheet = readCue(input);
+    programFromCue(input); // checks the tracks can be burned before any drive is touched
+    return { make: () => programFromCue(input), defaultMode: sheet.sectorSize === 2448 ? 'raw' : 'sao' };
+  }
+  if (!/\.json$/i.test(input)) return undefined;
+  const plan = planProject(input);
+  if (!plan.audio) return undefined; // a data manifest (or errors): the data path reports them
+  if (hasErrors(plan.diagnostics)) throw new InputError(`${input}: the manifest has errors`, plan.diagnostics);
+  return {
+    // Planned anew for every drive (the image writers keep state while they write).
+    make: () => {
+      const p = planProject(input);
+      if (hasErrors(p.diagnostics) || !p.audio) throw new InputError(`${input}: the manifest has errors`, p.diagnostics);
+      return programFromPlan(input, p.audio);
+    },
+    defaultMode: 'sao',
+  };
+}
+
+/** CD-R and CD-RW: the drive must be able to write them (else exit 2: the wrong kind of drive). */
+async function requireCdRecorder(dev: MmcDevice, spec: string): Promise<void> {
+  const s = parseDriveSpec(spec);
+  if (s.kind === 'virtual') {
+    if (s.profile !== 'cd-r' && s.profile !== 'cd-rw') throw new InputError(`an audio or mixed-mode CD is burned on a CD recorder (cd-r or cd-rw); this is a ${s.profile} recorder`);
+    return;
+  }
+  const info = await driveInfo(dev);
+  if (!info.profiles.some((p) => p === mmc.profileName(mmc.PROFILE.CD_R) || p === mmc.profileName(mmc.PROFILE.CD_RW))) {
+    throw new InputError(`an audio or mixed-mode CD is burned on a CD recorder; this drive writes ${info.profiles.join(', ') || 'no CD media'}`);
+  }
+}
+
+interface CdCliOptions {
+  verify: boolean;
+  speedX?: number;
+  eject: boolean;
+  force: boolean;
+  progressMode: string | true | undefined;
+  quiet: boolean;
+}
+
+async function burnCdCommand(input: string, drives: string[], make: () => CdProgram, mode: CdWriteMode, o: CdCliOptions): Promise<number> {
+  const holderName = `discforge burn ${path.basename(input)} (pid ${process.pid})`;
+  // 1× of a CD in kB/s (1000 bytes): 75 sectors of 2352 bytes a second.
+  const ONE_X = 176.4;
+  return withSignals(async (signal) => {
+    const lastPhase = new Map<string, string>();
+    const lastPct = new Map<string, number>();
+    const report = (p: BurnProgress) => {
+      if (o.progressMode === 'json') {
+        err(JSON.stringify(p));
+        return;
+      }
+      if (o.quiet) return;
+      const label = drives.length > 1 ? `[${p.drive}] ` : '';
+      if (lastPhase.get(p.drive) !== p.phase) {
+        lastPhase.set(p.drive, p.phase);
+        lastPct.set(p.drive, -1);
+        err(`${label}${PHASE_TEXT[p.phase]}`);
+      }
+      if ((p.phase === 'writing' || p.phase === 'verifying') && p.sectorsTotal > 0) {
+        const pct = Math.floor((p.sectorsDone / p.sectorsTotal) * 10) * 10;
+        if (pct > (lastPct.get(p.drive) ?? -1)) {
+          lastPct.set(p.drive, pct);
+          const extra = [p.speedX !== undefined ? `${p.speedX}×` : '', p.etaMs !== undefined ? `${Math.ceil(p.etaMs / 1000)} s left` : ''].filter(Boolean).join(', ');
+          err(`${label}  ${pct}% (${p.sectorsDone}/${p.sectorsTotal} blocks${extra ? ', ' + extra : ''})`);
+        }
+      }
+    };
+    const results = await Promise.allSettled(drives.map(async (spec): Promise<{ summary: string; notes: string[] }> => {
+      const lease = await recorders.lock(spec, holderName);
+      try {
+        const started = Date.now();
+        let phase: BurnProgress['phase'] = 'validating-media';
+        let phaseStart = started;
+        const emit = (ph: BurnProgress['phase'], done = 0, total = 0) => {
+          const now = Date.now();
+          if (ph !== phase) {
+            phase = ph;
+            phaseStart = now;
+          }
+          const p: BurnProgress = { drive: spec, phase: ph, sectorsDone: done, sectorsTotal: total, elapsedMs: now - started };
+          if ((ph === 'writing' || ph === 'verifying') && done > 0 && now > phaseStart) {
+            const kBps = (done * 2352) / (now - phaseStart);
+            p.speedKBps = Math.round(kBps);
+            p.speedX = Math.round((kBps / ONE_X) * 10) / 10;
+            p.etaMs = Math.round(((total - done) * 2352) / kBps);
+          }
+          report(p);
+        };
+        emit('validating-media');
+        await requireCdRecorder(lease.dev, spec);
+        const notes: string[] = [];
+        if (o.force) {
+          const m = await readMediaState(lease.dev);
+          if (m.status !== 'blank' && m.status !== 'no-media' && m.erasable) {
+            await eraseDisc(lease.dev, { full: false });
+            notes.push('the CD-RW held data: it was blanked first (--force)');
+          }
+        }
+        if (o.speedX !== undefined) {
+          // SET CD SPEED (optional: a drive that refuses it writes at its own speed).
+          try {
+            await lease.dev.exec(mmc.setCdSpeed(0xffff, Math.round(o.speedX * ONE_X)));
+          } catch (e) {
+            notes.push(`the drive refused SET CD SPEED (${(e as Error).message}): it writes at its own speed`);
+          }
+        }
+        const r = await burnCd(lease.dev, make(), {
+          mode,
+          verify: o.verify,
+          signal,
+          onProgress: (x) => emit(x.phase, x.done, x.total),
+        });
+        if (o.eject) await ejectDisc(lease.dev);
+        emit('completed');
+        return { summary: r.summary, notes };
+      } finally {
+        await lease.release();
+      }
+    }));
+    let code = 0;
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled') {
+        if (!o.quiet) {
+          out(r.value.summary);
+          for (const n of r.value.notes) out(`  note: ${n}`);
+        }
+      } else {
+        const e = r.reason as Error;
+        const c = e instanceof CancelledError ? 130 : e instanceof InputError ? 2 : 1;
+        if (e instanceof InputError && e.diagnostics.length) throw e;
         err(`discforge: ${drives[i]}: ${e instanceof CancelledError ? '' : 'error: '}${e.message}`);
         code = Math.max(code, c);
       }

@@ -240,7 +240,11 @@ export async function burnCd(dev: MmcDevice, program: CdProgram, opts: CdBurnOpt
     }
   }
   const chunk = opts.chunkSectors ?? Math.max(1, Math.floor(Math.min(dev.transport.maxTransferBytes, 256 * 1024) / 2448));
-  const total = L.leadOut + (opts.mode === 'raw' ? -LEAD_IN_START + RAW_LEAD_OUT : 0);
+  // The sectors this burn sends: raw, from the lead-in start through the lead-out; SAO, the lead-in's R–W when
+  // there is CD-TEXT (else from track 1's pause) through the program; TAO, the tracks without the pauses the drive writes.
+  const total = opts.mode === 'raw' ? L.leadOut - LEAD_IN_START + RAW_LEAD_OUT
+    : opts.mode === 'sao' ? L.leadOut + (program.cdText ? -LEAD_IN_START : LEAD_PREGAP)
+    : L.tracks.reduce((n, t, i) => n + (L.tracks[i + 1]?.pregap ?? L.leadOut) - t.indexes[0], 0);
   let done = 0;
   const progress = (phase: 'writing' | 'verifying', n: number) => {
     done += n;

@@ -62,6 +62,8 @@ export interface MediaState {
   hasFileSystem?: boolean;
   /** READ TOC/PMA/ATIP format 0 (closed tracks; drives fabricate one for DVD and BD), when the drive answers. */
   toc?: { track: number; start: number }[];
+  /** CDs with audio tracks (audio and mixed-mode CDs): each track's type from its TOC control nibble. */
+  cdTracks?: { track: number; start: number; type: 'audio' | 'data'; control: number }[];
 }
 
 /** Makes the drive ready: consumes unit attentions, closes an open tray, waits while it becomes ready. */
@@ -205,7 +207,12 @@ export async function readMediaState(dev: MmcDevice): Promise<MediaState> {
   }
   // The TOC as the drive reports it (optional: blank discs and some drives have none).
   const tocData = await dev.optional(mmc.readToc(0, 0, 4 + 100 * 8), 'in', 4 + 100 * 8).catch(() => undefined);
-  if (tocData) state.toc = mmc.decodeToc(tocData).entries.map((e) => ({ track: e.track, start: e.start }));
+  if (tocData) {
+    const entries = mmc.decodeToc(tocData).entries;
+    state.toc = entries.map((e) => ({ track: e.track, start: e.start }));
+    const cdTracks = entries.filter((e) => e.track !== 0xaa).map((e) => ({ track: e.track, start: e.start, type: (e.control & 4 ? 'data' : 'audio') as 'audio' | 'data', control: e.control }));
+    if (info.family === 'cd' && cdTracks.some((t) => t.type === 'audio')) state.cdTracks = cdTracks;
+  }
   // Drives that refuse READ TRACK INFORMATION (QEMU's scsi-cd, some read-only drives): the session from the TOC.
   const leadOut = state.toc?.find((e) => e.track === 0xaa);
   const tocTracks = state.toc?.filter((e) => e.track !== 0xaa) ?? [];

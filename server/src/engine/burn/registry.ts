@@ -6,6 +6,7 @@
  */
 import { MmcDevice } from './device';
 import { EmulatedRecorder } from './emulator/recorder';
+import { CdMasteringRecorder, isCdMasteringProfile } from './emulator/cd-mastering';
 import { loadNativeAddon, NativeTransport, nativeUnavailableReason } from './native';
 import { driveKey, parseDriveSpec, TransportError, type DriveSpec, type ScsiTransport } from './transport';
 
@@ -47,11 +48,13 @@ export interface Lease {
   readonly dev: MmcDevice;
   /** The emulated recorder behind the lease, when it is one (tests, `media` details). */
   readonly emulated?: EmulatedRecorder;
+  /** The CD mastering layer over the emulated recorder (virtual cd-r / cd-rw). */
+  readonly cd?: CdMasteringRecorder;
   release(): Promise<void>;
 }
 
 export function createTransport(spec: DriveSpec): ScsiTransport {
-  if (spec.kind === 'virtual') return new EmulatedRecorder(spec);
+  if (spec.kind === 'virtual') return isCdMasteringProfile(spec) ? new CdMasteringRecorder(spec) : new EmulatedRecorder(spec);
   const addon = loadNativeAddon();
   if (!addon) throw new DriveUnavailableError(`${spec.spec}: ${nativeUnavailableReason()}`);
   return new NativeTransport(spec.device, addon);
@@ -101,7 +104,8 @@ export class RecorderRegistry {
     return {
       spec: e.spec,
       dev: e.dev,
-      emulated: e.transport instanceof EmulatedRecorder ? e.transport : undefined,
+      emulated: e.transport instanceof EmulatedRecorder ? e.transport : e.transport instanceof CdMasteringRecorder ? e.transport.inner : undefined,
+      cd: e.transport instanceof CdMasteringRecorder ? e.transport : undefined,
       release: async () => {
         if (released) return;
         released = true;

@@ -15,7 +15,9 @@
  *   READ CD (BEh)          main channel by sector type and flags, sub-channel raw P–W (01b) or formatted Q (10b)
  *   READ TOC               formats 0 (TOC with each track's control), 1, 4 (ATIP), 5 (CD-TEXT)
  *   READ DISC/TRACK INFORMATION, READ CAPACITY, READ(10/12) of data tracks
- * Everything else (inquiry, configuration, speeds, tray, buffer …) goes to the wrapped recorder.
+ * Everything else (inquiry, configuration, speeds, tray, buffer …) goes to the wrapped recorder, and so does a
+ * multisession data burn (page 05h track at once with multi-session 11b, the burn engine's data CDs) on a disc
+ * this layer has not written: the registry puts this layer on every virtual cd-r / cd-rw.
  *
  * The disc: <file> holds data tracks' user data at LBA × 2048 (as a data disc, so xorriso reads a mixed-mode
  * disc's file system from it); <file>.cd.raw every sector's 2352 bytes from LBA -150; <file>.cd.sub the raw P–W of
@@ -138,19 +140,25 @@ export class CdMasteringRecorder implements ScsiTransport {
       case OP.MODE_SELECT_10: {
         const off = 8 + (out.length >= 8 ? out.readUInt16BE(6) : 0);
         const page = out.subarray(off);
-        if (page.length >= 16 && (page[0] & 0x3f) === 0x05) mine = () => this.modeSelect(page);
+        if (page.length >= 16 && (page[0] & 0x3f) === 0x05) {
+          // A data burn that leaves the next session open (track at once, multi-session 11b: the burn engine's
+          // data CDs) is the wrapped recorder's, which models multisession data discs; audio, mixed-mode, SAO and
+          // raw writing (always multi-session 00b here) are this layer's.
+          if ((page[2] & 0x0f) === 1 && ((page[3] >> 6) & 3) !== 0 && !this.written()) this.page05 = undefined;
+          else mine = () => this.modeSelect(page);
+        }
         break;
       }
       case OP.MODE_SENSE_10:
         if ((cdb[2] & 0x3f) === 0x05 && this.page05) mine = () => this.modeSense();
         break;
       case OP.SEND_CUE_SHEET: mine = () => this.sendCueSheet(out); break;
-      case OP.WRITE_10: mine = () => this.write(cdb.readInt32BE(2), cdb.readUInt16BE(7), out); break;
-      case OP.WRITE_12: mine = () => this.write(cdb.readInt32BE(2), cdb.readUInt32BE(6), out); break;
+      case OP.WRITE_10: if (this.page05 || this.written()) mine = () => this.write(cdb.readInt32BE(2), cdb.readUInt16BE(7), out); break;
+      case OP.WRITE_12: if (this.page05 || this.written()) mine = () => this.write(cdb.readInt32BE(2), cdb.readUInt32BE(6), out); break;
       case OP_READ_CD: mine = () => this.readCd(cdb); break;
       case OP.CLOSE_TRACK_SESSION: if (this.written()) mine = () => this.closeTrackSession(cdb); break;
       case OP.SYNCHRONIZE_CACHE: if (this.session) mine = () => this.synchronize(); break;
-      case OP.READ_TOC_PMA_ATIP: mine = () => this.readToc(cdb); break;
+      case OP.READ_TOC_PMA_ATIP: if ((cdb[2] & 0x0f) === 4 || this.written()) mine = () => this.readToc(cdb); break;
       case OP.READ_DISC_INFORMATION: if (this.written() || this.page05) mine = () => this.discInformation(); break;
       case OP.READ_TRACK_INFORMATION: if (this.written() || this.page05) mine = () => this.trackInformation(cdb); break;
       case OP.READ_CAPACITY: if (this.written()) mine = () => this.readCapacity(); break;
