@@ -248,30 +248,7 @@ async function cmdBurn(args: BurnArgs): Promise<number> {
   const holderName = `discforge burn ${path.basename(input)} (pid ${process.pid})`;
 
   return withSignals(async (signal) => {
-    const lastPhase = new Map<string, string>();
-    const lastPct = new Map<string, number>();
-    const onProgress = (p: BurnProgress) => {
-      if (progressMode === 'json') {
-        err(JSON.stringify(p));
-        return;
-      }
-      if (quiet) return;
-      const label = drives.length > 1 ? `[${p.drive}] ` : '';
-      if (lastPhase.get(p.drive) !== p.phase) {
-        lastPhase.set(p.drive, p.phase);
-        lastPct.set(p.drive, -1);
-        err(`${label}${PHASE_TEXT[p.phase]}`);
-      }
-      if ((p.phase === 'writing' || p.phase === 'verifying') && p.sectorsTotal > 0) {
-        const pct = Math.floor((p.sectorsDone / p.sectorsTotal) * 10) * 10;
-        if (pct > (lastPct.get(p.drive) ?? -1)) {
-          lastPct.set(p.drive, pct);
-          const extra = [p.speedX !== undefined ? `${p.speedX}×` : '', p.bufferFill !== undefined ? `buffer ${Math.round(p.bufferFill * 100)}%` : '',
-            p.etaMs !== undefined ? `${Math.ceil(p.etaMs / 1000)} s left` : ''].filter(Boolean).join(', ');
-          err(`${label}  ${pct}% (${p.sectorsDone}/${p.sectorsTotal} blocks${extra ? ', ' + extra : ''})`);
-        }
-      }
-    };
+    const onProgress = progressPrinter(drives, progressMode, quiet);
     const opts: BurnOptions = {
       verify: verify as VerifyLevel,
       speedX,
@@ -348,6 +325,37 @@ async function requireCdRecorder(dev: MmcDevice, spec: string): Promise<void> {
   }
 }
 
+/**
+ * Burn progress on stderr: one JSON object per event with `--progress json`; otherwise each phase once and the
+ * writing/verifying share in steps of 10% (prefixed with the drive when several burn at once).
+ */
+function progressPrinter(drives: string[], progressMode: string | true | undefined, quiet: boolean): (p: BurnProgress) => void {
+  const lastPhase = new Map<string, string>();
+  const lastPct = new Map<string, number>();
+  return (p) => {
+    if (progressMode === 'json') {
+      err(JSON.stringify(p));
+      return;
+    }
+    if (quiet) return;
+    const label = drives.length > 1 ? `[${p.drive}] ` : '';
+    if (lastPhase.get(p.drive) !== p.phase) {
+      lastPhase.set(p.drive, p.phase);
+      lastPct.set(p.drive, -1);
+      err(`${label}${PHASE_TEXT[p.phase]}`);
+    }
+    if ((p.phase === 'writing' || p.phase === 'verifying') && p.sectorsTotal > 0) {
+      const pct = Math.floor((p.sectorsDone / p.sectorsTotal) * 10) * 10;
+      if (pct > (lastPct.get(p.drive) ?? -1)) {
+        lastPct.set(p.drive, pct);
+        const extra = [p.speedX !== undefined ? `${p.speedX}×` : '', p.bufferFill !== undefined ? `buffer ${Math.round(p.bufferFill * 100)}%` : '',
+          p.etaMs !== undefined ? `${Math.ceil(p.etaMs / 1000)} s left` : ''].filter(Boolean).join(', ');
+        err(`${label}  ${pct}% (${p.sectorsDone}/${p.sectorsTotal} blocks${extra ? ', ' + extra : ''})`);
+      }
+    }
+  };
+}
+
 interface CdCliOptions {
   verify: boolean;
   speedX?: number;
@@ -362,29 +370,7 @@ async function burnCdCommand(input: string, drives: string[], make: () => CdProg
   // 1× of a CD in kB/s (1000 bytes): 75 sectors of 2352 bytes a second.
   const ONE_X = 176.4;
   return withSignals(async (signal) => {
-    const lastPhase = new Map<string, string>();
-    const lastPct = new Map<string, number>();
-    const report = (p: BurnProgress) => {
-      if (o.progressMode === 'json') {
-        err(JSON.stringify(p));
-        return;
-      }
-      if (o.quiet) return;
-      const label = drives.length > 1 ? `[${p.drive}] ` : '';
-      if (lastPhase.get(p.drive) !== p.phase) {
-        lastPhase.set(p.drive, p.phase);
-        lastPct.set(p.drive, -1);
-        err(`${label}${PHASE_TEXT[p.phase]}`);
-      }
-      if ((p.phase === 'writing' || p.phase === 'verifying') && p.sectorsTotal > 0) {
-        const pct = Math.floor((p.sectorsDone / p.sectorsTotal) * 10) * 10;
-        if (pct > (lastPct.get(p.drive) ?? -1)) {
-          lastPct.set(p.drive, pct);
-          const extra = [p.speedX !== undefined ? `${p.speedX}×` : '', p.etaMs !== undefined ? `${Math.ceil(p.etaMs / 1000)} s left` : ''].filter(Boolean).join(', ');
-          err(`${label}  ${pct}% (${p.sectorsDone}/${p.sectorsTotal} blocks${extra ? ', ' + extra : ''})`);
-        }
-      }
-    };
+    const report = progressPrinter(drives, o.progressMode, o.quiet);
     const results = await Promise.allSettled(drives.map(async (spec): Promise<{ summary: string; notes: string[] }> => {
       const lease = await recorders.lock(spec, holderName);
       try {

@@ -17,28 +17,15 @@ import * as path from 'node:path';
 import type { ManifestDocument, JsonPath } from '../manifest/load';
 import type { Diagnostic } from '../util/errors';
 import { buildPacks, LANGUAGE_CODES, nonLatin1, TEXT_FIELDS, type TextField } from '../cd/cdtext';
+import type { AudioTrack } from '../manifest/types.generated';
 import type { CdLayout, CdTrack } from '../cd/layout';
 import { FRAMES_PER_SECOND, LEAD_PREGAP, parseTime, SAMPLES_PER_FRAME, type TimeValue } from '../cd/msf';
 import { conversionFor, describeConversion } from './convert';
 import { AudioDiscImage, type DataImage, type Segment } from './image';
 import { probeAudio, ProbeError, type AudioInfo } from './probe';
 
-export interface AudioTrackEntry {
-  source: string;
-  title?: string;
-  performer?: string;
-  songwriter?: string;
-  composer?: string;
-  arranger?: string;
-  message?: string;
-  isrc?: string;
-  pregap?: TimeValue;
-  indexes?: TimeValue[];
-  preEmphasis?: boolean;
-  copy?: 'prohibited' | 'permitted' | 'once';
-  start?: TimeValue;
-  end?: TimeValue;
-}
+/** A `tracks` entry as the manifest schema defines it. */
+export type AudioTrackEntry = AudioTrack;
 
 export interface AudioManifest {
   kind: string;
