@@ -55,12 +55,19 @@ Options:
   --close              close (finalize) the disc: no session can be added later
   --append             add a session to an appendable disc (CD-R, DVD±R, BD-R): the previous session's
                        files stay (at their old places on the disc), the manifest's files are added or
-                       replace those at the same path
+                       replace those at the same path. On DVD+RW, DVD-RAM, BD-RE and DVD-RW (restricted
+                       overwrite) the ISO 9660 volume grows in place (as growisofs -M): the new tree is
+                       written after it and its volume descriptors are copied to block 16 (a UDF bridge's
+                       UDF is not grown: it is cleared, ISO 9660/Joliet/Rock Ridge remain)
   --delete PATH        with --append: leave this file or folder out of the new session (repeatable)
   --force              overwrite a rewritable disc that holds data (CD-RW/DVD-RW are blanked first)
   --eject              eject the disc when done
   --mode M             audio/mixed CDs: tao (track at once: 2-second pauses only), sao (session at once,
-                       cue sheet; default for manifests) or raw (raw disc at once, 96-byte sub-channel)
+                       cue sheet; default for manifests) or raw (raw disc at once, 96-byte sub-channel).
+                       Data discs: tao (CD track at once, DVD-R/RW incremental) or sao / dao (CD session
+                       at once with a cue sheet, DVD-R/RW disc at once with a reserved track; both close
+                       the disc). Default: sao/dao with --close on a blank CD-R/RW or DVD-R/RW (and no
+                       --append), else tao
   --progress json      print progress as one JSON object per line on stderr:
                        {"drive","phase","sectorsDone","sectorsTotal","speedKBps","speedX","bufferFill","elapsedMs","etaMs"}
   -q, --quiet          print only errors
@@ -175,6 +182,10 @@ export function formatMediaText(m: MediaState, holder?: string): string {
     if (m.writeSpeeds.length) lines.push(`write speeds: ${m.writeSpeeds.map((s) => `${s.x}× (${s.kBps} kB/s)`).join(', ')}`);
     lines.push(`sessions: ${m.sessions.length}`);
     for (const s of m.sessions) lines.push(`  session ${s.number}: blocks ${s.start}–${s.lastRecorded} (${s.blocks} blocks, ${s.tracks} track${s.tracks === 1 ? '' : 's'})${s.closed ? '' : ', not closed'}`);
+    if (m.volume) {
+      lines.push(`file system: ISO 9660 volume "${m.volume.label}", blocks 0–${Math.max(0, m.volume.blocks - 1)} (${m.volume.blocks} blocks)`);
+      if (m.volume.grownAt !== undefined) lines.push(`  grown in place: the latest tree was written from block ${m.volume.grownAt}; its volume descriptors are copied at block 16, earlier files stay where they were`);
+    }
     if (m.cdTracks) {
       lines.push(`tracks: ${m.cdTracks.length}`);
       for (const t of m.cdTracks) lines.push(`  track ${t.track}: ${t.type}, starts at ${t.start}`);
@@ -235,13 +246,15 @@ async function cmdBurn(args: BurnArgs): Promise<number> {
   const speedX = parseSpeed(args.flags.get('--speed'));
   const deletes = args.all.get('--delete') ?? [];
   const modeFlag = args.flags.get('--mode');
-  if (modeFlag !== undefined && modeFlag !== 'tao' && modeFlag !== 'sao' && modeFlag !== 'raw') throw new BurnUsageError('--mode takes tao, sao or raw');
+  if (modeFlag !== undefined && modeFlag !== 'tao' && modeFlag !== 'sao' && modeFlag !== 'dao' && modeFlag !== 'raw') throw new BurnUsageError('--mode takes tao, sao, dao or raw');
   const cd = cdProgramOf(input);
   if (cd) {
     if (args.flags.has('--append') || deletes.length) throw new BurnUsageError('an audio or mixed-mode CD is written in one session on a blank disc: --append and --delete do not apply');
+    if (modeFlag === 'dao') throw new BurnUsageError('--mode takes tao, sao or raw for an audio or mixed-mode CD (dao is disc at once on DVD-R/RW)');
     return burnCdCommand(input, drives, cd.make, (modeFlag as CdWriteMode | undefined) ?? cd.defaultMode, { verify: verify !== 'none', speedX, eject: args.flags.has('--eject'), force: args.flags.has('--force'), progressMode, quiet });
   }
-  if (modeFlag !== undefined) throw new BurnUsageError('--mode applies to audio and mixed-mode CDs (a manifest of kind "audio" or "mixed", or a .cue)');
+  if (modeFlag === 'raw') throw new BurnUsageError('--mode raw applies to audio and mixed-mode CDs (a manifest of kind "audio" or "mixed", or a .cue); data discs take tao, sao or dao');
+  if ((modeFlag === 'sao' || modeFlag === 'dao') && args.flags.has('--append')) throw new BurnUsageError(`--mode ${modeFlag} writes a whole disc in one session: it does not go with --append`);
   if (deletes.length && !args.flags.has('--append')) throw new BurnUsageError('--delete applies with --append');
   if (deletes.length && !/\.json$/i.test(input)) throw new BurnUsageError('--delete applies to a manifest');
   const make = sourceFor(input, deletes);
@@ -256,6 +269,7 @@ async function cmdBurn(args: BurnArgs): Promise<number> {
       append: args.flags.has('--append'),
       force: args.flags.has('--force'),
       eject: args.flags.has('--eject'),
+      mode: modeFlag as BurnOptions['mode'],
       signal,
       onProgress,
     };

@@ -6,12 +6,24 @@
  * Families (MMC-6 clause 4 "Multi-Media Device Models"):
  * - CD-R/RW: track at once (page 05h write type 1, data block type 8 = Mode 1), one data track per session;
  *   the Multi-session field says whether a next session is allowed, CLOSE TRACK/SESSION closes (or finalizes).
+ *   Or session at once (write type 2, MMC-6 4.3 "CD Model", SEND CUE SHEET): a cue sheet with the lead-in, track 1
+ *   (Mode 1) with its 2-second pregap at index 0 from 00:00:00 and index 1 at 00:02:00, and the lead-out; the host
+ *   writes from LBA -150 (the pregap) through the track's last block, and SYNCHRONIZE CACHE makes the drive write
+ *   the lead-out and close the disc. Used for closed single-session data CDs (cdrecord -dao, IMAPI's
+ *   IDiscFormat2Data on a closed disc), or when asked (--mode sao).
  * - DVD-R/RW sequential: incremental recording (write type 0), closing the session writes the border (or the
- *   lead-out when no next session is allowed).
+ *   lead-out when no next session is allowed). Or disc at once (write type 2): RESERVE TRACK with the image's
+ *   size first (mandatory), one track written from block 0 to the last reserved block, SYNCHRONIZE CACHE writes
+ *   the lead-out; the disc is closed (no later session). Used for closed single-session DVD-R/RW, or --mode dao.
  * - DVD+R, DVD+R DL, BD-R (SRM): sequential; RESERVE TRACK for the image where the drive allows (optional),
  *   CLOSE SESSION (close function 010b) keeps the disc appendable, 110b finalizes.
  * - DVD+RW, DVD-RAM, BD-RE, DVD-RW restricted overwrite: random writes from block 0; FORMAT UNIT first when the
- *   disc is unformatted.
+ *   disc is unformatted. --append grows the ISO 9660 volume in place as growisofs -M does ("appends new data as
+ *   it was added to a multisession media and then copies the new volume descriptor(s) to the beginning of media
+ *   thus effectively updating the root catalog reference", growisofs.c, dvd+rw-tools): the new tree is written
+ *   after the existing volume (rounded up to the medium's write unit: 16 blocks on DVD, 32 on BD), the old files
+ *   stay where they are, and the new session's volume descriptors are copied over blocks 16… once it is on the
+ *   disc (see ./multisession.ts).
  * Optional commands that a drive refuses (SET STREAMING, SET CD SPEED, SEND OPC INFORMATION, RESERVE TRACK,
  * READ BUFFER CAPACITY, MODE SELECT on DVD+R/BD) never fail a burn: the standard lets a host go without them.
  */
@@ -20,7 +32,7 @@ import { delay, MmcDevice, ScsiError, SK, TIMEOUT } from './device';
 import { describeMedia, driveInfo, readMediaState, type MediaState } from './media';
 import * as mmc from './mmc';
 import { DriveSink, SECTOR, VerifyFailure, VerifySink, WriteFailure } from './sinks';
-import type { BurnSource } from './source';
+import type { BurnSource, GrowInfo } from './source';
 
 export type BurnPhase =
   | 'validating-media' | 'formatting' | 'initializing-hardware' | 'calibrating-power' | 'writing' | 'finalizing'
@@ -68,6 +80,13 @@ export interface BurnOptions {
   onProgress?: (p: BurnProgress) => void;
   /** Bytes per WRITE command; default: the transport's maximum, at most 1 MiB, in whole write units. */
   chunkBytes?: number;
+  /**
+   * How to record on media that offer a choice: 'tao' (CD track at once, DVD-R/RW incremental) or 'sao' / 'dao'
+   * (CD session at once with a cue sheet, DVD-R/RW disc at once with a reserved track; both close the disc).
+   * Undefined: session / disc at once for a closed (`close`), single-session burn on a blank CD-R/RW or DVD-R/RW,
+   * else track at once / incremental.
+   */
+  mode?: 'tao' | 'sao' | 'dao';
 }
 
 /** Where the image goes and what is on the disc before: given to the source maker (multisession needs it). */
@@ -90,6 +109,8 @@ export interface BurnResult {
   writeMBps: number;
   verifyMBps?: number;
   elapsedMs: number;
+  /** How the data was recorded (e.g. "session at once", "grown in place"). */
+  writeMode: string;
   /** Things that went differently from the plan but did not fail the burn (refused optional commands, …). */
   notes: string[];
   summary: string;
@@ -105,6 +126,35 @@ export class BurnError extends Error {
 
 function unitOf(family: mmc.Family | undefined): number {
   return family === 'bd' ? 32 : family === 'dvd' ? 16 : 1;
+}
+
+/** Red Book / Yellow Book: a track lasts at least 4 seconds (300 sectors); a shorter data track is padded. */
+const MIN_CD_TRACK = 300;
+/** Track 1's pregap (index 0) of a session-at-once CD: 2 seconds, LBA -150 … -1. */
+const CD_PREGAP = 150;
+
+/** The cue sheet of a data CD written session at once: lead-in, track 1 (Mode 1) index 0 and 1, lead-out. */
+function dataCueSheet(trackBlocks: number): Buffer {
+  const entry = (ctlAdr: number, tno: number, index: number, dataForm: number, lba: number) => {
+    const b = Buffer.alloc(8);
+    const f = lba + CD_PREGAP;
+    b[0] = ctlAdr;
+    b[1] = tno === 0xaa ? 0xaa : ((Math.floor(tno / 10) << 4) | (tno % 10));
+    b[2] = index;
+    b[3] = dataForm;
+    b[5] = Math.floor(f / 4500);
+    b[6] = Math.floor(f / 75) % 60;
+    b[7] = f % 75;
+    return b;
+  };
+  // MMC-6 "SEND CUE SHEET": CTL 4 (data track), ADR 1; data forms 14h (Mode 1 lead-in/lead-out, generated by the
+  // drive) and 10h (Mode 1, 2048 bytes of user data a sector from the host).
+  return Buffer.concat([
+    entry(0x41, 0, 0, 0x14, -CD_PREGAP),
+    entry(0x41, 1, 0, 0x10, -CD_PREGAP),
+    entry(0x41, 1, 1, 0x10, 0),
+    entry(0x41, 0xaa, 1, 0x14, trackBlocks),
+  ]);
 }
 
 class Reporter {
@@ -189,9 +239,17 @@ export async function burn(dev: MmcDevice, opts: BurnOptions, makeSource: (t: Bu
   if (m.status === 'unsupported' || !m.kind) throw new BurnError(`${dev.name}: the disc (${m.profileName}) is not supported for writing`);
   if (m.writeProtected) throw new BurnError(`${dev.name}: the disc is write-protected`);
   const sequential = m.kind === 'sequential';
+  const dvdMinus = m.profile === mmc.PROFILE.DVD_R_SEQ || m.profile === mmc.PROFILE.DVD_RW_SEQ || m.profile === mmc.PROFILE.DVD_R_DL_SEQ;
+  const cdMedia = m.family === 'cd';
+  if (opts.mode && !(sequential && (cdMedia || dvdMinus))) {
+    throw new InputError(`${dev.name}: --mode ${opts.mode} applies to CD-R/RW (tao: track at once, sao: session at once) and DVD-R/RW (tao: incremental, dao: disc at once); a ${m.physicalType} is written ${m.kind === 'overwrite' ? 'by random writes' : 'sequentially'}, without a choice`);
+  }
+  const atOnceName = cdMedia ? 'session at once' : 'disc at once';
   let needBlank = false;
   let needFormat = false;
   let startLba = 0;
+  /** Overwritable media with --append: the volume grows in place. */
+  let grow = false;
   if (sequential) {
     if (m.status === 'finalized') {
       if (m.erasable && opts.force && !opts.append) needBlank = true;
@@ -207,15 +265,38 @@ export async function burn(dev: MmcDevice, opts: BurnOptions, makeSource: (t: Bu
   } else {
     if (!m.formatted) needFormat = true;
     if (opts.append && m.hasFileSystem) {
-      throw new BurnError(`${dev.name}: adding a session to a ${m.physicalType} (growing the file system in place) is not supported yet; --force overwrites the disc`);
+      // Growing in place: the new session starts after the existing volume, on a write-unit boundary.
+      grow = true;
+      const unit = unitOf(m.family);
+      startLba = Math.ceil(Math.max(m.volume?.blocks ?? 0, 32) / unit) * unit;
+    } else if (opts.append) {
+      // Nothing to grow: but data that is not an ISO 9660 volume (UDF alone, another file system) is not
+      // overwritten without --force.
+      const first = m.formatted && !opts.force ? await dev.read(0, 32).catch(() => undefined) : undefined;
+      if (first?.some((x) => x !== 0)) {
+        throw new BurnError(`${dev.name}: the ${m.physicalType} holds data that is not an ISO 9660 volume (UDF alone, or another file system): --append can only grow an ISO 9660 volume; --force overwrites the disc`);
+      }
+      notes.push(`the ${m.physicalType} holds no ISO 9660 file system: --append writes the first one`);
     }
     if (m.hasFileSystem && !opts.force && !opts.append) {
-      throw new BurnError(`${dev.name}: the ${m.physicalType} holds a file system: --force overwrites it (or erase it first)`);
+      throw new BurnError(`${dev.name}: the ${m.physicalType} holds a file system: --force overwrites it, --append adds to it (or erase it first)`);
     }
   }
+  // Session / disc at once: asked for, or the default for a closed single-session burn on a blank CD-R/RW, DVD-R/RW.
+  let atOnce = false;
+  if (sequential && (cdMedia || dvdMinus)) {
+    const blankNow = m.status === 'blank' || needBlank;
+    if (opts.mode === 'sao' || opts.mode === 'dao') {
+      if (!blankNow) throw new BurnError(`${dev.name}: ${atOnceName} writes the whole disc in one go: the disc must be blank, and it holds ${describeSessions(m)}${m.erasable ? ' (--force blanks it first)' : ''}; --mode tao adds a session`);
+      atOnce = true;
+      if (!opts.close) notes.push(`${atOnceName} closes the disc: no session can be added later`);
+    } else if (opts.mode === undefined) atOnce = opts.close && !opts.append && blankNow;
+  }
+  const close = opts.close || atOnce;
   const source = await makeSource({ media: m, startLba, dev, notes });
   const total = source.blocks;
-  const free = needBlank ? m.totalSectors : needFormat ? m.totalSectors : m.freeSectors;
+  if (grow && !source.grow) throw new InputError(`${source.name}: growing a volume in place needs a manifest (its tree is merged with the disc's)`);
+  const free = needBlank ? m.totalSectors : needFormat ? m.totalSectors : grow ? m.totalSectors - startLba : m.freeSectors;
   if (total > free) {
     throw new BurnError(`${dev.name}: the image needs ${total} blocks (${fmtMB(total)}) but the disc has ${free} free (${fmtMB(free)}): ${total - free} blocks too many`);
   }
@@ -232,6 +313,8 @@ export async function burn(dev: MmcDevice, opts: BurnOptions, makeSource: (t: Bu
   await dev.exec(mmc.preventAllowMediumRemoval(true)).catch(() => notes.push('the drive does not lock the tray (PREVENT ALLOW MEDIUM REMOVAL refused)'));
   let wroteAnything = false;
   let trackNumber = 0;
+  let descriptorsRewritten = false;
+  let writeMode = sequential ? (cdMedia ? 'track at once' : dvdMinus ? 'incremental' : 'sequential') : grow ? 'grown in place' : 'random write';
   try {
     // ---- initializing hardware: write parameters, speed, track reservation ----
     rep.set('initializing-hardware');
@@ -243,8 +326,9 @@ export async function burn(dev: MmcDevice, opts: BurnOptions, makeSource: (t: Bu
       const params: mmc.WriteParameters = {
         bufe: drive.burnProof,
         testWrite: false,
-        writeType: cd ? 1 : 0, // CD: track at once; DVD-R/RW: incremental
-        multiSession: opts.close ? 0 : 3,
+        // CD: track at once (1) or session at once (2); DVD-R/RW: incremental (0) or disc at once (2).
+        writeType: atOnce ? 2 : cd ? 1 : 0,
+        multiSession: close ? 0 : 3,
         fixedPacket: false,
         trackMode: cd ? 4 : 5,
         dataBlockType: 8,
@@ -262,12 +346,32 @@ export async function burn(dev: MmcDevice, opts: BurnOptions, makeSource: (t: Bu
       }
     }
     await setSpeed(dev, family, m, opts.speedX, notes);
-    // RESERVE TRACK where the medium has it: the image gets a track of exactly its size (DVD+R, BD-R, DVD-R).
+    // Back to track at once / incremental when the drive refuses what session / disc at once needs (only when
+    // the mode was not asked for).
+    const fallBack = async (why: string) => {
+      if (opts.mode) throw new BurnError(`${dev.name}: ${why}, which ${atOnceName} recording needs`);
+      atOnce = false;
+      notes.push(`${why}: writing ${cdMedia ? 'track at once' : 'incrementally'} instead (the disc is closed all the same)`);
+      const page = mmc.encodeWriteParametersPage({ bufe: drive.burnProof, testWrite: false, writeType: cdMedia ? 1 : 0, multiSession: 0, fixedPacket: false, trackMode: cdMedia ? 4 : 5, dataBlockType: 8, linkSize: 0, sessionFormat: 0, packetSize: 0 });
+      await dev.exec(mmc.modeSelect10(8 + page.length), 'out', mmc.modeParameterList(page));
+    };
+    let trackBlocks = total;
+    if (atOnce && cdMedia) {
+      // SEND CUE SHEET: one Mode 1 track, padded to the 4-second minimum.
+      trackBlocks = Math.max(total, MIN_CD_TRACK);
+      const cue = dataCueSheet(trackBlocks);
+      const r = await dev.optional(mmc.sendCueSheet(cue.length), 'out', cue);
+      if (!r) await fallBack('the drive refused SEND CUE SHEET');
+    }
+    // RESERVE TRACK where the medium has it: the image gets a track of exactly its size (DVD+R, BD-R, DVD-R);
+    // disc at once cannot go without it.
     if (sequential && family !== 'cd') {
       const r = await dev.optional(mmc.reserveTrack(total));
-      if (!r) notes.push('the drive refused RESERVE TRACK: writing into the open (invisible) track instead');
+      if (!r && atOnce) await fallBack('the drive refused RESERVE TRACK');
+      if (!r && !atOnce) notes.push('the drive refused RESERVE TRACK: writing into the open (invisible) track instead');
     }
-    if (sequential) {
+    if (atOnce) writeMode = atOnceName;
+    if (sequential && !(atOnce && cdMedia)) {
       const ti = await dev.trackInformation(1, 0xff).catch(async () => {
         const di = await dev.discInformation();
         return dev.trackInformation(1, di.lastTrackInLastSession);
@@ -282,9 +386,13 @@ export async function burn(dev: MmcDevice, opts: BurnOptions, makeSource: (t: Bu
           break;
         }
       }
-      const nwa = (await dev.trackInformation(1, trackNumber)).nextWritable;
+      const info = await dev.trackInformation(1, trackNumber);
+      const nwa = info.nextWritable;
       if (nwa !== startLba) throw new BurnError(`${dev.name}: the drive's next writable address is ${nwa}, the image was planned for ${startLba}`);
+      // Disc at once: the reserved size is rounded up to whole ECC blocks, and every reserved block is written.
+      if (atOnce) trackBlocks = info.size;
     }
+    const padBlocks = trackBlocks - total;
 
     // ---- calibrating power (SEND OPC INFORMATION, optional) ----
     rep.set('calibrating-power');
@@ -304,7 +412,7 @@ export async function burn(dev: MmcDevice, opts: BurnOptions, makeSource: (t: Bu
       signal: opts.signal,
       onChunk: async (done) => {
         wroteAnything = true;
-        rep.update(done / SECTOR);
+        rep.update(Math.min(total, done / SECTOR));
         const now = Date.now();
         if (bufferReported && now - lastPoll > 500) {
           lastPoll = now;
@@ -315,16 +423,37 @@ export async function burn(dev: MmcDevice, opts: BurnOptions, makeSource: (t: Bu
       },
     });
     const writeStart = Date.now();
+    if (atOnce && cdMedia) {
+      // Track 1's pregap (index 0, LBA -150 … -1): empty Mode 1 sectors, where the cue sheet starts.
+      for (let lba = -CD_PREGAP; lba < 0;) {
+        const n = Math.min(chunk / SECTOR, -lba);
+        await dev.write(lba, Buffer.alloc(n * SECTOR));
+        wroteAnything = true;
+        lba += n;
+      }
+    }
     await source.write(sink);
+    if (padBlocks > 0) sink.zeros(padBlocks * SECTOR); // up to the track's end (cue sheet / reservation)
     await sink.finish();
-    if (sink.done / SECTOR !== total) throw new Error(`internal: wrote ${sink.done / SECTOR} blocks, planned ${total}`);
+    if (sink.done / SECTOR !== total + padBlocks) throw new Error(`internal: wrote ${sink.done / SECTOR} blocks, planned ${total + padBlocks}`);
     const writeMs = Date.now() - writeStart;
     rep.update(total);
 
     // ---- finalizing: SYNCHRONIZE CACHE (Immed, polling 04/08), CLOSE TRACK, CLOSE SESSION / finalize ----
     rep.set('finalizing', 0, 1);
     await flush(dev);
-    if (sequential) await closeSession(dev, profile, trackNumber, opts.close);
+    if (atOnce) {
+      // Session / disc at once: SYNCHRONIZE CACHE after the last block made the drive write the lead-out.
+      const di = await dev.discInformation();
+      if (di.discStatus !== 2) throw new BurnError(`${dev.name}: the drive did not close the disc after the ${atOnceName} recording (disc status ${di.discStatus})`);
+    } else if (sequential) await closeSession(dev, profile, trackNumber, close);
+    let descriptors: Buffer | undefined;
+    if (grow && source.grow) {
+      // The new session is on the disc: now its volume descriptors replace those at block 16 (growisofs -M).
+      descriptors = await rewriteDescriptors(dev, startLba, source.grow, notes);
+      descriptorsRewritten = true;
+      await flush(dev);
+    }
     rep.update(1);
 
     // ---- verifying ----
@@ -338,6 +467,14 @@ export async function burn(dev: MmcDevice, opts: BurnOptions, makeSource: (t: Bu
         opts.verify === 'quick' ? vsource.quickRanges() : undefined);
       await vsource.write(vsink);
       await vsink.finish();
+      if (descriptors) {
+        const got = await dev.read(16, descriptors.length / SECTOR);
+        if (!got.equals(descriptors)) {
+          let i = 0;
+          while (got[i] === descriptors[i]) i++;
+          throw new VerifyFailure(`verification failed: the volume descriptors copied to block 16 differ at block ${16 + Math.floor(i / SECTOR)}`, 16 + Math.floor(i / SECTOR));
+        }
+      }
       const vms = Date.now() - vstart;
       verifyMBps = vms > 0 ? vsink.bytesRead / 1e6 / (vms / 1000) : undefined;
       rep.update(total);
@@ -357,13 +494,14 @@ export async function burn(dev: MmcDevice, opts: BurnOptions, makeSource: (t: Bu
       writeMBps,
       verifyMBps,
       elapsedMs: rep.elapsed,
+      writeMode,
       notes,
-      summary: `${dev.name}: wrote ${total} blocks (${fmtMB(total)}) at block ${startLba} in ${(rep.elapsed / 1000).toFixed(1)} s` +
+      summary: `${dev.name}: wrote ${total} blocks (${fmtMB(total)}) at block ${startLba} (${writeMode}) in ${(rep.elapsed / 1000).toFixed(1)} s` +
         ` (write ${writeMBps.toFixed(0)} MB/s)` +
         `${opts.verify !== 'none' ? `, verified (${opts.verify}${verifyMBps !== undefined ? `, read back ${verifyMBps.toFixed(0)} MB/s` : ''})` : ''}; the disc is now ${after ? describeMedia(after) : 'unknown'}`,
     };
   } catch (err) {
-    const state = await recover(dev, sequential, wroteAnything, trackNumber, err);
+    const state = await recover(dev, sequential, wroteAnything, trackNumber, err, { atOnce: atOnce ? atOnceName : undefined, grow: grow ? { startLba, descriptorsRewritten } : undefined });
     if (err instanceof CancelledError) throw new CancelledError(`${dev.name}: the burn was cancelled. ${state}`);
     if (err instanceof InputError) throw new InputError(`${err.message}\n${dev.name}: ${state}`, err.diagnostics);
     if (err instanceof WriteFailure) throw new BurnError(`${dev.name}: ${err.message}`, state, err.lba);
@@ -390,7 +528,8 @@ function fmtMB(blocks: number): string {
  * After a failure or cancellation: bring the disc to a defined state and say what it holds. Write-once media
  * keep what was written: the track and session are closed (not finalized) so the disc stays appendable.
  */
-async function recover(dev: MmcDevice, sequential: boolean, wrote: boolean, track: number, err: unknown): Promise<string> {
+async function recover(dev: MmcDevice, sequential: boolean, wrote: boolean, track: number, err: unknown,
+  how: { atOnce?: string; grow?: { startLba: number; descriptorsRewritten: boolean } } = {}): Promise<string> {
   try {
     const ready = await dev.testUnitReady();
     if (ready && ready.key === SK.NOT_READY && ready.asc === 0x3a) {
@@ -398,15 +537,21 @@ async function recover(dev: MmcDevice, sequential: boolean, wrote: boolean, trac
     }
     if (wrote) {
       await flush(dev).catch(() => undefined);
-      if (sequential) {
+      if (sequential && !how.atOnce) {
         const profile = (await dev.configuration(1, 0)).currentProfile;
         await closeSession(dev, profile, track, false).catch(() => undefined);
       }
     }
     await dev.exec(mmc.preventAllowMediumRemoval(false)).catch(() => undefined);
     const m = await readMediaState(dev);
+    if (how.grow && !how.grow.descriptorsRewritten && !(err instanceof VerifyFailure)) {
+      return `The new session was ${wrote ? 'written only in part' : 'not written'}, after the existing volume (from block ${how.grow.startLba}); the volume descriptors at block 16 were not changed, so the disc still holds its previous file system, intact: it is ${describeMedia(m)}.`;
+    }
     if (!wrote && !(err instanceof VerifyFailure)) return `Nothing was written: the disc is as it was (${describeMedia(m)}).`;
     if (err instanceof VerifyFailure) return `The data was written but does not read back correctly: the disc is now ${describeMedia(m)}.`;
+    if (how.atOnce) {
+      return `A ${how.atOnce} recording that stops before its end leaves the disc unusable${m.erasable ? ' until it is erased (discforge erase)' : ''}: it is ${describeMedia(m)}.`;
+    }
     if (sequential) {
       const last = m.sessions[m.sessions.length - 1];
       return `The disc now holds an incomplete session${last ? ` (blocks ${last.start}–${last.lastRecorded})` : ''} whose file system is unusable, closed so that the disc stays usable: it is ${describeMedia(m)}${m.status === 'appendable' ? `, ${m.freeSectors} blocks free` : ''}.`;
@@ -415,6 +560,29 @@ async function recover(dev: MmcDevice, sequential: boolean, wrote: boolean, trac
   } catch (e) {
     return `The disc's state could not be read afterwards (${(e as Error).message}).`;
   }
+}
+
+/**
+ * Growing in place, the last step: the new session's volume descriptor set (read back from the disc at
+ * startLba + 16, through its terminator) is copied over blocks 16…; blocks of the old set (and of a UDF volume
+ * recognition sequence after it) that the new set does not cover are zeroed; an old UDF anchor at block 256 is
+ * zeroed too, so that no reader finds the old UDF tree. Returns what was written at block 16.
+ */
+async function rewriteDescriptors(dev: MmcDevice, startLba: number, g: GrowInfo, notes: string[]): Promise<Buffer> {
+  const vds = await dev.read(startLba + 16, g.newDescriptorBlocks);
+  const typeAt = (i: number) => (vds.toString('latin1', i * SECTOR + 1, i * SECTOR + 6) === 'CD001' ? vds[i * SECTOR] : -1);
+  if (typeAt(0) !== 1 || typeAt(g.newDescriptorBlocks - 1) !== 255) {
+    throw new BurnError(`${dev.name}: the new session's volume descriptors at block ${startLba + 16} do not read back as a primary volume descriptor … terminator: the descriptors at block 16 were left as they were`);
+  }
+  const out = Buffer.alloc(g.descriptorArea * SECTOR);
+  vds.copy(out);
+  await dev.write(16, out);
+  if (g.udfAnchor) {
+    await dev.write(256, Buffer.alloc(SECTOR));
+    notes.push('the disc\'s UDF file system is not grown in place (its tree cannot be extended safely here): its volume recognition sequence and anchor at block 256 were cleared, so every reader now sees the grown ISO 9660 / Joliet / Rock Ridge tree');
+  }
+  notes.push(`the volume grew in place: the new tree is at blocks ${startLba}–${startLba + g.blocks - 1}, its volume descriptors were copied to block 16 (${g.newDescriptorBlocks} blocks${g.descriptorArea > g.newDescriptorBlocks ? `, ${g.descriptorArea - g.newDescriptorBlocks} old ones cleared` : ''})`);
+  return out;
 }
 
 async function flush(dev: MmcDevice): Promise<void> {

@@ -60,6 +60,12 @@ export interface MediaState {
   writeSpeeds: { kBps: number; x: number }[];
   /** For overwritable media: an ISO 9660 volume is present at block 16. */
   hasFileSystem?: boolean;
+  /**
+   * For overwritable media with an ISO 9660 volume: its label and size (blocks from 0), and where its latest tree
+   * was written when the volume was grown in place (--append: the volume descriptors at block 16 are a copy of
+   * those at grownAt + 16); undefined when the tree is the one written from block 0.
+   */
+  volume?: { label: string; blocks: number; grownAt?: number };
   /** READ TOC/PMA/ATIP format 0 (closed tracks; drives fabricate one for DVD and BD), when the drive answers. */
   toc?: { track: number; start: number }[];
   /** CDs with audio tracks (audio and mixed-mode CDs): each track's type from its TOC control nibble. */
@@ -173,6 +179,7 @@ export async function readMediaState(dev: MmcDevice): Promise<MediaState> {
         state.sessions[0].blocks = size;
         state.sessions[0].lastRecorded = Math.max(0, size - 1);
         state.lastWrittenAddress = Math.max(0, size - 1);
+        if (vd) state.volume = { label: vd.toString('latin1', 40, 72).trim(), blocks: size, grownAt: await grownAt(dev, vd, size) };
       }
     }
     return state;
@@ -241,6 +248,24 @@ export async function readMediaState(dev: MmcDevice): Promise<MediaState> {
     state.totalSectors = last ? last.lastRecorded + 1 : di.lastPossibleLeadOut;
   }
   return state;
+}
+
+/**
+ * A volume grown in place keeps, at block 16, a copy of the descriptors of the session that holds its latest
+ * tree; that session's own copy sits at its start + 16, just before its path tables and root directory (ECMA-119
+ * 6.8.1 order as every mastering tool lays it out). Found by comparing a few candidate blocks (16-block steps
+ * below the lowest of the path table and the root directory) with block 16.
+ */
+async function grownAt(dev: MmcDevice, pvd: Buffer, size: number): Promise<number | undefined> {
+  const pathTable = pvd.readUInt32LE(140);
+  const root = pvd.readUInt32LE(156 + 2);
+  const lowest = Math.min(pathTable || root, root);
+  if (lowest < 48 || lowest >= size) return undefined;
+  for (let s = Math.floor((lowest - 17) / 16) * 16, n = 0; s >= 32 && n < 8; s -= 16, n++) {
+    const b = await dev.read(s + 16, 1).catch(() => undefined);
+    if (b?.equals(pvd)) return s;
+  }
+  return undefined;
 }
 
 /** ECMA-119 8.1: a volume descriptor set starts at block base + 16 with "CD001". */

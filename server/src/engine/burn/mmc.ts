@@ -321,6 +321,13 @@ export function reserveTrack(blocks: number): Buffer {
   return b;
 }
 
+/** SEND CUE SHEET (MMC-6 "SEND CUE SHEET", 5Dh): the cue sheet (8-byte entries) of a session-at-once write follows. */
+export function sendCueSheet(bytes: number): Buffer {
+  const b = cdb(10, OP.SEND_CUE_SHEET);
+  b.writeUIntBE(bytes, 6, 3);
+  return b;
+}
+
 /** CLOSE TRACK/SESSION (MMC-6, 5Bh). Close functions: 1 track, 2 session (border), 5/6 finalize (DVD+R, BD-R). */
 export function closeTrackSession(fn: 1 | 2 | 5 | 6, track: number, immed: boolean): Buffer {
   const b = cdb(10, OP.CLOSE_TRACK_SESSION);

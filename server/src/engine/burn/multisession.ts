@@ -7,6 +7,17 @@
  *
  * The previous session is read through the drive: READ (10) behind an ImageReader, walked by the inspector's
  * tree walker (read only).
+ *
+ * Overwritable media (DVD+RW, DVD-RAM, BD-RE, DVD-RW restricted overwrite) have no sessions: the volume grows in
+ * place, as growisofs -M does (dvd+rw-tools, growisofs.c: it "appends new data as it was added to a multisession
+ * media and then copies the new volume descriptor(s) to the beginning of media"). The existing volume is read
+ * from block 0, the new session is planned after its end (rounded up to the write unit), and once it is on the
+ * disc the burn engine copies its volume descriptor set over block 16 (GrowInfo says how much). The old set may
+ * be longer (a UDF bridge's volume recognition sequence follows the ISO terminator): what the new set does not
+ * cover is zeroed, and so is the old UDF anchor at block 256 — UDF is not grown in place (its tree would need
+ * new partition and file set descriptors pointing into the new session), so the grown disc is an ISO 9660 /
+ * Joliet / Rock Ridge disc. A kept file whose data lies in the blocks to be rewritten (impossible with
+ * DiscForge's layouts, possible with other tools') makes the growth refused before anything is written.
  */
 import type { FileHandle } from 'node:fs/promises';
 import { hasErrors, planProject } from '../build';
@@ -20,7 +31,7 @@ import { InputError } from '../util/errors';
 import type { MmcDevice } from './device';
 import type { MediaState } from './media';
 import { SECTOR as SECTOR_BYTES } from './sinks';
-import { planSource, type BurnSource } from './source';
+import { planSource, type BurnSource, type GrowInfo } from './source';
 
 /** A FileHandle look-alike whose reads are READ (10) commands (what ImageReader needs: read()). */
 class DeviceFile {
@@ -172,11 +183,13 @@ export async function planAppend(manifest: string, dev: MmcDevice, media: MediaS
   const fileSystems = project.fileSystems ?? ['iso9660', 'joliet', 'rockridge'];
   if (!fileSystems.includes('iso9660')) throw new InputError(`${manifest}: an appended session is an ISO 9660 volume: "iso9660" must be among the file systems`);
   if ((fileSystems as string[]).includes('udf')) notes.push('UDF is not written in an appended session (it would need a virtual allocation table): the new session has ISO 9660, Joliet and Rock Ridge');
-  const prev = media.startOfPreviousSession;
+  const grow = media.kind === 'overwrite';
+  const prev = grow ? 0 : media.startOfPreviousSession;
   if (prev === undefined) throw new InputError(`${dev.name}: the disc has no closed session to add to`);
+  const oldArea = grow ? await descriptorArea(dev) : undefined;
   const imported = await importSession(dev, prev);
   const report = mergeTrees(imported.root, plan.root, deletes);
-  notes.push(`previous session at block ${prev} (${imported.volumeId || 'no label'}, ${imported.files} files): ${report.kept} kept, ${report.added} added, ${report.replaced} replaced, ${report.deleted} deleted`);
+  notes.push(`${grow ? `the volume on the disc (blocks 0–${Math.max(0, (media.volume?.blocks ?? startLba) - 1)}, ` : `previous session at block ${prev} (`}${imported.volumeId || 'no label'}, ${imported.files} files): ${report.kept} kept, ${report.added} added, ${report.replaced} replaced, ${report.deleted} deleted`);
   const created = project.volume?.created !== undefined ? Date.parse(project.volume.created) : undefined;
   const image = new IsoImage(imported.root, {
     level: (project.iso9660?.level ?? 3) as IsoLevel,
@@ -197,5 +210,64 @@ export async function planAppend(manifest: string, dev: MmcDevice, media: MediaS
   });
   const errors = image.problems.filter((p) => p.severity === 'error');
   if (errors.length) throw new InputError(`${manifest}: the merged tree cannot be written: ${errors.map((e) => e.message).slice(0, 5).join('; ')}`);
-  return planSource(manifest, image, image.layout);
+  const source = planSource(manifest, image, image.layout);
+  if (oldArea) {
+    const vds = image.layout.map.find((w) => w.name === 'volume descriptors');
+    if (!vds || vds.lba !== startLba + 16) throw new Error('internal: the appended session has no volume descriptors at its start + 16');
+    const grow: GrowInfo = { blocks: image.blocks, newDescriptorBlocks: vds.blocks, descriptorArea: Math.max(vds.blocks, oldArea.blocks), udfAnchor: oldArea.udfAnchor };
+    const rewritten: [number, number][] = [[16, 16 + grow.descriptorArea], ...(grow.udfAnchor ? [[256, 257] as [number, number]] : [])];
+    const clash = keptExtentIn(imported.root, rewritten);
+    if (clash) {
+      throw new InputError(`${dev.name}: the volume cannot grow in place: the data of ${clash.path} lies in blocks ${clash.lba}–${clash.lba + clash.blocks - 1}, where the volume descriptors must be rewritten; --force overwrites the disc instead`);
+    }
+    source.grow = grow;
+  }
+  return source;
+}
+
+/**
+ * The existing volume's descriptor area from block 16: the ISO 9660 descriptors through the terminator (ECMA-119
+ * 8.3), then any volume recognition sequence descriptors that follow (ECMA-167 2/8.3: BEA01, NSR02/NSR03, TEA01,
+ * BOOT2, CDW02); and whether a UDF anchor volume descriptor pointer (tag 2, ECMA-167 3/10.2) is at block 256.
+ */
+export async function descriptorArea(dev: MmcDevice): Promise<{ blocks: number; udfAnchor: boolean }> {
+  const b = await dev.read(16, 32);
+  const VRS = new Set(['BEA01', 'NSR02', 'NSR03', 'TEA01', 'BOOT2', 'CDW02', 'CD001']);
+  let n = 0;
+  let terminated = false;
+  for (; n < 32; n++) {
+    const id = b.toString('latin1', n * SECTOR_BYTES + 1, n * SECTOR_BYTES + 6);
+    if (!terminated) {
+      if (id !== 'CD001') break;
+      if (b[n * SECTOR_BYTES] === 255) terminated = true;
+      continue;
+    }
+    if (!VRS.has(id)) break;
+  }
+  if (!terminated) throw new InputError(`${dev.name}: the ISO 9660 volume descriptors at block 16 have no terminator: the volume cannot grow in place`);
+  let udfAnchor = false;
+  const a = await dev.read(256, 1).catch(() => undefined);
+  if (a && a.readUInt16LE(0) === 2 && a.readUInt32LE(12) === 256) {
+    let sum = 0;
+    for (let i = 0; i < 16; i++) if (i !== 4) sum += a[i];
+    udfAnchor = (sum & 0xff) === a[4];
+  }
+  return { blocks: n, udfAnchor };
+}
+
+/** A file of the tree with recorded data (kept from the disc) in one of the block ranges. */
+function keptExtentIn(dir: DirNode, ranges: [number, number][], prefix = ''): { path: string; lba: number; blocks: number } | undefined {
+  for (const [name, c] of dir.children) {
+    const p = `${prefix}/${name}`;
+    if (c.kind === 'dir') {
+      const hit = keptExtentIn(c, ranges, p);
+      if (hit) return hit;
+    } else if (c.kind === 'file' && c.recorded) {
+      for (const x of c.recorded) {
+        const blocks = Math.ceil(x.length / SECTOR_BYTES);
+        if (blocks > 0 && ranges.some(([a, b]) => x.lba < b && x.lba + blocks > a)) return { path: p, lba: x.lba, blocks };
+      }
+    }
+  }
+  return undefined;
 }

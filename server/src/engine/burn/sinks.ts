@@ -11,6 +11,10 @@ import { CancelledError, InputError } from '../util/errors';
 import { MmcDevice, ScsiError } from './device';
 
 export const SECTOR = 2048;
+
+function readAsync(fd: number, buf: Buffer, off: number, len: number, pos: number): Promise<number> {
+  return new Promise((resolve, reject) => fs.read(fd, buf, off, len, pos, (err, n) => (err ? reject(err) : resolve(n))));
+}
 const YIELD_EVERY_MS = 50;
 
 export interface StreamSinkOptions {
@@ -29,6 +33,8 @@ export abstract class StreamSink implements Sink {
   /** Bytes handed to `consume` so far. */
   done = 0;
   private stage: Buffer;
+  /** The second staging buffer of copyFile's read-ahead (allocated on first use). */
+  private other: Buffer | undefined;
   private used = 0;
   private readonly pending: Buffer[] = [];
   private lastYield = Date.now();
@@ -116,21 +122,38 @@ export abstract class StreamSink implements Sink {
       if (before.size !== file.size || before.mtimeMs !== file.mtimeMs) {
         throw new InputError(`${file.source} changed since the image was planned (size ${file.size} → ${before.size}); nothing of it was written: plan again`);
       }
+      // Two staging buffers: the next chunk is read on the libuv pool while the drive takes the full one (the
+      // source's reads overlap the drive's writes or, when verifying, its reads).
       let remaining = file.size;
       let filePos = 0;
-      while (remaining > 0) {
-        const want = Math.min(this.stage.length - this.used, remaining);
-        const n = fs.readSync(fd, this.stage, this.used, want, filePos);
+      const readAt = (buf: Buffer, off: number) => readAsync(fd, buf, off, Math.min(buf.length - off, remaining), filePos);
+      let reading: Promise<number> | undefined = remaining > 0 ? readAt(this.stage, this.used) : undefined;
+      while (reading) {
+        const n = await reading;
+        reading = undefined;
         if (n === 0) throw new InputError(`${file.source} became shorter while it was being written`);
         this.used += n;
         this.pos += n;
         filePos += n;
         remaining -= n;
         if (this.used === this.stage.length) {
+          const full = this.stage;
+          this.other ??= Buffer.allocUnsafe(full.length);
+          this.stage = this.other;
+          this.other = full;
           this.used = 0;
-          await this.send(this.stage);
-          if (this.opts.signal?.aborted) throw new CancelledError('the burn was cancelled');
-        }
+          if (remaining > 0) reading = readAt(this.stage, 0);
+          try {
+            await this.send(full);
+          } catch (e) {
+            await reading?.catch(() => undefined); // no read left writing into a buffer after the error
+            throw e;
+          }
+          if (this.opts.signal?.aborted) {
+            await reading?.catch(() => undefined);
+            throw new CancelledError('the burn was cancelled');
+          }
+        } else if (remaining > 0) reading = readAt(this.stage, this.used);
       }
       const after = fs.fstatSync(fd);
       if (after.size !== file.size || after.mtimeMs !== file.mtimeMs) throw new InputError(`${file.source} changed while it was being written`);

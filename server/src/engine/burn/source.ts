@@ -18,6 +18,20 @@ export interface BurnSource {
    * and a spread sample).
    */
   quickRanges(): [number, number][];
+  /** A session that grows a volume in place on overwritable media (see ./multisession.ts planAppend). */
+  grow?: GrowInfo;
+}
+
+/** What growing a volume in place rewrites once the new session is on the disc. */
+export interface GrowInfo {
+  /** Blocks of the session. */
+  blocks: number;
+  /** The new session's volume descriptor set (primary … terminator), at its start + 16. */
+  newDescriptorBlocks: number;
+  /** Blocks rewritten from block 16: the new set, then zeros over what is left of the old set (and a UDF VRS). */
+  descriptorArea: number;
+  /** The old volume has a UDF anchor at block 256 (a bridge disc): cleared, UDF is not grown. */
+  udfAnchor: boolean;
 }
 
 const SAMPLES = 32;

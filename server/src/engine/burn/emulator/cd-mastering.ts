@@ -110,6 +110,13 @@ export class CdMasteringRecorder implements ScsiTransport {
   }
 
   async close(): Promise<void> {
+    const s = this.session;
+    if (s?.cue && this.st.mode === 'sao' && s.nwa < this.st.leadOut) {
+      // A session at once that stopped before its end: the drive runs dry and the disc is left unusable.
+      this.problem(`the session-at-once recording stopped at LBA ${s.nwa}, before the lead-out at ${this.st.leadOut}`);
+      this.st.finalized = true;
+      this.session = undefined;
+    }
     this.save();
     for (const fd of [this.rawFd, this.subFd, this.dataFd]) if (fd >= 0) fs.closeSync(fd);
     this.rawFd = this.subFd = this.dataFd = -1;
@@ -129,6 +136,12 @@ export class CdMasteringRecorder implements ScsiTransport {
 
   private written(): boolean {
     return this.st.tracks.length > 0 || this.session !== undefined;
+  }
+
+  /** The wrapped recorder holds data sessions (track at once, multisession): the disc is not blank. */
+  private innerWritten(): boolean {
+    const d = this.inner.disc;
+    return d.closedSessions > 0 || d.tracks.some((t) => t.recorded > 0 || t.reservedSize !== undefined);
   }
 
   async execute(cdb: Buffer, direction: Direction, data: Buffer | number, timeoutMs: number): Promise<ExecuteResult> {
@@ -159,8 +172,8 @@ export class CdMasteringRecorder implements ScsiTransport {
       case OP.CLOSE_TRACK_SESSION: if (this.written()) mine = () => this.closeTrackSession(cdb); break;
       case OP.SYNCHRONIZE_CACHE: if (this.session) mine = () => this.synchronize(); break;
       case OP.READ_TOC_PMA_ATIP: if ((cdb[2] & 0x0f) === 4 || this.written()) mine = () => this.readToc(cdb); break;
-      case OP.READ_DISC_INFORMATION: if (this.written() || this.page05) mine = () => this.discInformation(); break;
-      case OP.READ_TRACK_INFORMATION: if (this.written() || this.page05) mine = () => this.trackInformation(cdb); break;
+      case OP.READ_DISC_INFORMATION: if (this.written() || (this.page05 && !this.innerWritten())) mine = () => this.discInformation(); break;
+      case OP.READ_TRACK_INFORMATION: if (this.written() || (this.page05 && !this.innerWritten())) mine = () => this.trackInformation(cdb); break;
       case OP.READ_CAPACITY: if (this.written()) mine = () => this.readCapacity(); break;
       case OP.READ_10: if (this.written()) mine = () => this.readData(cdb.readUInt32BE(2), cdb.readUInt16BE(7)); break;
       case OP.READ_12: if (this.written()) mine = () => this.readData(cdb.readUInt32BE(2), cdb.readUInt32BE(6)); break;
@@ -178,6 +191,9 @@ export class CdMasteringRecorder implements ScsiTransport {
         break;
     }
     if (!mine) return this.inner.execute(cdb, direction, data, timeoutMs);
+    if (this.spec.options.unsupported.includes(op)) {
+      return { status: STATUS_CHECK_CONDITION, sense: buildSense(SK.ILLEGAL_REQUEST, 0x20, 0x00), data: Buffer.alloc(0), residual: alloc };
+    }
     // The wrapped recorder reports unit attentions and "no medium" first.
     const probe = await this.inner.execute(Buffer.from([0, 0, 0, 0, 0, 0]), 'none', 0, timeoutMs);
     if (probe.status !== STATUS_GOOD) return { ...probe, data: Buffer.alloc(0), residual: alloc };
@@ -226,10 +242,12 @@ export class CdMasteringRecorder implements ScsiTransport {
     const p = this.params();
     if (p.writeType !== 2) throw new Check(SK.ILLEGAL_REQUEST, 0x2c, 0x00);
     if (out.length === 0 || out.length % 8) throw new Check(SK.ILLEGAL_REQUEST, 0x26, 0x00);
-    if (this.st.tracks.length) throw new Check(SK.ILLEGAL_REQUEST, 0x21, 0x02); // SAO needs a blank disc
+    // SAO needs a blank disc: no tracks of this layer's, no data sessions of the wrapped recorder's.
+    if (this.st.tracks.length || this.st.finalized || this.innerWritten()) throw new Check(SK.ILLEGAL_REQUEST, 0x21, 0x02);
     const cue = parseCueSheet(out);
     const leadIn = cue[0];
     if (!leadIn || leadIn.tno !== 0 || leadIn.index !== 0) throw new Check(SK.ILLEGAL_REQUEST, 0x26, 0x00);
+    this.checkCue(cue);
     const s = this.startSession(leadIn.dataForm & 0x40 ? LEAD_IN_START : -LEAD_PREGAP);
     s.cue = cue;
     // The TOC follows from the cue sheet.
@@ -258,6 +276,51 @@ export class CdMasteringRecorder implements ScsiTransport {
     this.st.tracks.forEach((t, i) => (t.end = this.st.tracks[i + 1]?.pregap ?? this.st.leadOut));
     this.st.mode = 'sao';
     return undefined;
+  }
+
+  /**
+   * What a drive checks in a cue sheet before it accepts it (MMC-6 "SEND CUE SHEET"; Red Book / Yellow Book
+   * session layout): the lead-in entry first (data form 01h audio / 14h Mode 1, +40h when the host sends R–W);
+   * track 1 begins with index 0 at 00:00:00 (LBA -150) and its index 1 at 00:02:00 or later; tracks numbered
+   * 1, 2, 3 … with index 1 each; addresses ascending; a data track (CTL 4) has data form 10h, an audio track
+   * 00h, in every entry; a track lasts at least 4 seconds (300 sectors from index 1); the lead-out entry (AAh)
+   * after the last track, within the disc's capacity. Anything else: ILLEGAL REQUEST, INVALID FIELD IN PARAMETER
+   * LIST (26/00), or LOGICAL BLOCK ADDRESS OUT OF RANGE (21/00) for a lead-out beyond the disc.
+   */
+  private checkCue(cue: CueEntry[]): void {
+    const bad = () => new Check(SK.ILLEGAL_REQUEST, 0x26, 0x00);
+    const leadIn = cue[0];
+    if (![0x01, 0x14, 0x41, 0x54].includes(leadIn.dataForm)) throw bad();
+    const points = cue.filter((e, i) => i > 0 && (e.ctlAdr & 15) === 1);
+    const leadOut = points[points.length - 1];
+    if (!leadOut || leadOut.tno !== 0xaa) throw bad();
+    const program = points.slice(0, -1);
+    if (program.length === 0 || program.some((e) => e.tno === 0 || e.tno === 0xaa)) throw bad();
+    if (program[0].tno !== 1 || program[0].index !== 0 || program[0].lba !== -LEAD_PREGAP) throw bad();
+    let lastLba = -Infinity;
+    let expect = 1;
+    const index1 = new Map<number, number>();
+    for (const e of program) {
+      if (e.lba < lastLba || (e.lba === lastLba && e !== program[0])) throw bad();
+      lastLba = e.lba;
+      if (e.tno !== expect && e.tno !== expect + 1) throw bad();
+      if (e.tno === expect + 1) {
+        if (!index1.has(expect)) throw bad();
+        expect++;
+      }
+      const data = ((e.ctlAdr >> 4) & 4) !== 0;
+      if (e.dataForm !== (data ? 0x10 : 0x00)) throw bad();
+      if (e.index === 1 && !index1.has(e.tno)) index1.set(e.tno, e.lba);
+    }
+    if (!index1.has(expect)) throw bad();
+    if ((index1.get(1) ?? -1) < 0) throw bad();
+    if (leadOut.lba <= lastLba) throw bad();
+    // Each track from its index 1 to the next track's first entry (or the lead-out).
+    for (const [tno, start] of index1) {
+      const next = program.find((e) => e.tno === tno + 1)?.lba ?? leadOut.lba;
+      if (next - start < 300) throw bad();
+    }
+    if (leadOut.lba > this.capacity()) throw new Check(SK.ILLEGAL_REQUEST, 0x21, 0x00);
   }
 
   /** The cue sheet entry (data form) in force at `lba`. */
@@ -487,6 +550,9 @@ export class CdMasteringRecorder implements ScsiTransport {
   private closeTrackSession(cdb: Buffer): undefined {
     const fn = cdb[2] & 7;
     const s = this.session;
+    // SAO: the drive writes the lead-out once the last sector of the cue sheet arrived (SYNCHRONIZE CACHE); a
+    // session whose sectors have not all been sent cannot be closed.
+    if (this.st.mode === 'sao' && s?.cue && s.nwa < this.st.leadOut) throw new Check(SK.ILLEGAL_REQUEST, 0x2c, 0x00);
     if (this.st.mode !== 'tao') return undefined; // SAO/raw: the session was closed by SYNCHRONIZE CACHE
     if (fn === 1) {
       if (!s?.tao) throw new Check(SK.ILLEGAL_REQUEST, 0x2c, 0x00);

@@ -28,6 +28,8 @@ export interface TrackState {
   recorded: number;
   closed: boolean;
   damaged?: boolean;
+  /** DVD-R/RW disc at once (page 05h write type 2): the only track; every reserved block must be written. */
+  dao?: boolean;
 }
 
 export interface DiscState {

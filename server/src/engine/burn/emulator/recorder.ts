@@ -465,8 +465,9 @@ export class EmulatedRecorder implements ScsiTransport {
     if (fam === 'cd') {
       if (p.writeType > 2) throw new Check(SK.ILLEGAL_REQUEST, 0x26, 0x00); // no raw writing
       if (p.dataBlockType !== 8) throw new Check(SK.ILLEGAL_REQUEST, 0x26, 0x00); // data tracks: Mode 1 only
-    } else if (this.state.currentProfile === PROFILE.DVD_R_SEQ || this.state.currentProfile === PROFILE.DVD_RW_SEQ) {
+    } else if (this.dvdMinus()) {
       if (p.writeType !== 0 && p.writeType !== 2) throw new Check(SK.ILLEGAL_REQUEST, 0x26, 0x00); // incremental or DAO
+      if (p.writeType === 2 && p.multiSession !== 0) throw new Check(SK.ILLEGAL_REQUEST, 0x26, 0x00); // DAO: one session, closed
     }
     if (this.spec.options.noBufe) p.bufe = false; // not changeable on this drive
     this.writeParams = p;
@@ -571,6 +572,30 @@ export class EmulatedRecorder implements ScsiTransport {
     if (this.spec.options.writeProtected) throw new Check(SK.DATA_PROTECT, 0x27, 0x00);
   }
 
+  private dvdMinus(): boolean {
+    return this.state.currentProfile === PROFILE.DVD_R_SEQ || this.state.currentProfile === PROFILE.DVD_RW_SEQ;
+  }
+
+  /** DVD-R/RW disc at once selected in page 05h. */
+  private daoMode(): boolean {
+    return this.dvdMinus() && this.writeParams.writeType === 2;
+  }
+
+  /** The open disc-at-once track, if any. */
+  private daoTrack(): TrackState | undefined {
+    return this.state.tracks.find((t) => t.dao && !t.closed);
+  }
+
+  /**
+   * Disc at once ends when the last reserved block is in and the cache is flushed: the drive writes the lead-out
+   * and the disc is complete (one track, one session, finalized).
+   */
+  private finishDao(t: TrackState): void {
+    t.closed = true;
+    this.state.closedSessions = Math.max(this.state.closedSessions, t.session);
+    this.state.finalized = true;
+  }
+
   private isOverwrite(): boolean {
     return this.model.kind === 'overwrite' || this.state.currentProfile === PROFILE.DVD_RW_RO;
   }
@@ -629,9 +654,14 @@ export class EmulatedRecorder implements ScsiTransport {
     const tracks = this.allTracks();
     const inv = tracks[tracks.length - 1];
     if (inv.recorded > 0 || inv.reservedSize !== undefined) throw new Check(SK.ILLEGAL_REQUEST, 0x2c, 0x00);
+    // Disc at once records one track on a blank disc (no appending to a disc that holds anything).
+    const dao = this.daoMode();
+    if (dao && (this.state.tracks.some((t) => t !== inv) || this.state.closedSessions > 0)) throw new Check(SK.ILLEGAL_REQUEST, 0x64, 0x00);
     const size = align(cdb.readUInt32BE(5), this.model.unit);
     if (size === 0 || inv.start + size > this.model.capacity) throw new Check(SK.ILLEGAL_REQUEST, 0x24, 0x00);
-    this.materialize(inv).reservedSize = size;
+    const t = this.materialize(inv);
+    t.reservedSize = size;
+    if (dao) t.dao = true;
     this.save();
     return undefined;
   }
@@ -647,6 +677,17 @@ export class EmulatedRecorder implements ScsiTransport {
     } else {
       if (s.finalized) throw new Check(SK.ILLEGAL_REQUEST, 0x2c, 0x00);
       const open = s.tracks.filter((t) => t.session === this.openSession());
+      // Disc at once: the track must be written to its last reserved block (the drive does not pad it); then
+      // closing is the same as the SYNCHRONIZE CACHE that already ended it.
+      const dao = this.daoTrack();
+      if (dao) {
+        if (dao.recorded < (dao.reservedSize ?? 0)) throw new Check(SK.ILLEGAL_REQUEST, 0x2c, 0x00);
+        this.finishDao(dao);
+        this.save();
+        if (immed) this.startLongOp(0x04, 0x07, CLOSE_MS);
+        else await this.sleep(CLOSE_MS, timeoutMs);
+        return undefined;
+      }
       const closeTrack = (t: TrackState) => {
         if (t.reservedSize !== undefined && t.recorded < t.reservedSize) t.recorded = t.reservedSize; // the drive pads
         t.closed = true;
@@ -702,6 +743,9 @@ export class EmulatedRecorder implements ScsiTransport {
       if (this.model.family === 'cd' && this.writeParams.writeType > 2) throw new Check(SK.ILLEGAL_REQUEST, 0x64, 0x00);
       track = this.writableTrack(lba);
       if (!track) throw new Check(SK.ILLEGAL_REQUEST, 0x21, 0x02, lba); // write-once: only at a next writable address
+      // Disc at once writes only into the track RESERVE TRACK made for it; an incremental write does not go
+      // into a disc-at-once track.
+      if (this.daoMode() !== !!track.dao) throw new Check(SK.ILLEGAL_REQUEST, 0x2c, 0x00, lba);
       const limit = track.reservedSize !== undefined ? track.start + track.reservedSize : this.model.capacity;
       if (lba + n > limit) throw new Check(SK.ILLEGAL_REQUEST, 0x63, 0x00, limit);
       track = this.materialize(track);
@@ -802,7 +846,12 @@ export class EmulatedRecorder implements ScsiTransport {
 
   private async synchronizeCache(cdb: Buffer, timeoutMs: number): Promise<undefined> {
     const rate = this.drainRate();
-    const drainMs = (rate === Infinity ? 0 : this.bufferNow() / rate) + FLUSH_MS;
+    let drainMs = (rate === Infinity ? 0 : this.bufferNow() / rate) + FLUSH_MS;
+    const dao = this.daoTrack();
+    if (dao && dao.recorded === dao.reservedSize) {
+      this.finishDao(dao); // the lead-out follows the last reserved block
+      drainMs += CLOSE_MS;
+    }
     this.streaming = false;
     this.bufferFill = 0;
     this.bufferTime = performance.now();
