@@ -39,6 +39,22 @@ const packages = {
   lame: '/usr/bin/lame',
   mpg123: '/usr/bin/mpg123',
   'vorbis-tools': '/usr/bin/oggenc',
+  // test/engine/boot-*, test/guest/boot-*: El Torito and hybrid images booted by firmware we did not write (SeaBIOS is
+  // qemu-system-x86's, OVMF for UEFI), real boot loaders (ISOLINUX, GRUB) as payloads, FAT checkers for generated EFI
+  // system partitions, nasm for the MBR boot code and the tests' tiny boot programs, Debian ISOs for `inspect`
+  ovmf: '/usr/share/ovmf/OVMF.fd',
+  isolinux: '/usr/lib/ISOLINUX/isolinux.bin',
+  'syslinux-common': '/usr/lib/syslinux/modules/bios/ldlinux.c32',
+  'grub-common': '/usr/bin/grub-mkimage',
+  'grub-efi-amd64-bin': '/usr/lib/grub/x86_64-efi/moddep.lst',
+  'grub-pc-bin': '/usr/lib/grub/i386-pc/boot_hybrid.img',
+  'memtest86+': '/usr/lib/memtest86+/memtest86+x64.iso',
+  dosfstools: '/usr/sbin/fsck.fat',
+  mtools: '/usr/bin/mdir',
+  nasm: '/usr/bin/nasm',
+  gdisk: '/usr/sbin/sgdisk',
+  // a real kernel + initramfs for ISOLINUX to start from our discs (the Debian installer's netboot kernel)
+  'debian-installer-12-netboot-amd64': '/usr/lib/debian-installer/images/12/amd64/text/debian-installer/amd64/linux',
 };
 
 const missing = Object.entries(packages).filter(([, file]) => !existsSync(file)).map(([pkg]) => pkg);

@@ -46,13 +46,13 @@ export const TEMPLATES: Template[] = [
   "volume": { "label": "${label(name)}" },
   "files": [
     { "source": "content", "target": "/" },
-    { "source": "boot", "target": "/boot/" }
+    { "source": "boot", "target": "/isolinux" }
   ],
   "boot": [
-    { "platform": "bios", "image": "boot/isolinux.bin", "emulation": "none", "loadSectors": 4, "bootInfoTable": true },
+    { "platform": "bios", "image": "/isolinux/isolinux.bin", "emulation": "none", "loadSectors": 4, "bootInfoTable": true, "catalogPath": "/isolinux/boot.cat" },
     { "platform": "efi", "efiDirectory": "efi-root/" }
   ],
-  "hybrid": { "mbr": true, "gpt": true },
+  "hybrid": { "mbr": "boot/isohdpfx.bin", "gpt": true },
   "output": "out/${name}.iso"
 }
 `,

@@ -19,6 +19,7 @@ import { SECTOR } from './iso9660/encode';
 import { attachIso, bridgeHooks, UdfImage } from './udf/image';
 import { UdfFileSystem, type UdfRevision } from './udf/volume';
 import { planAudioInto, writeAudioDisc, type AudioPlan } from './audio';
+import { planBoot, type BootPlan } from './boot/eltorito';
 
 export type Phase = 'load' | 'scan' | 'plan' | 'write' | 'done';
 
@@ -63,6 +64,8 @@ export interface Plan {
   udf?: UdfFileSystem;
   /** Size of the planned image in bytes. */
   bytes?: number;
+  /** Bootable discs: the El Torito entries, catalog and hybrid system area. */
+  boot?: BootPlan;
   /** Audio and mixed-mode CDs (`kind: "audio" | "mixed"`): the BIN/CUE plan. */
   audio?: AudioPlan;
   output?: string;
@@ -160,6 +163,23 @@ export function planProject(manifestPath: string, opts: PlanOptions = {}): Plan 
 
   opts.onProgress?.({ phase: 'plan', done: 0, total: 1 });
   const nowMs = opts.nowMs ?? Date.now();
+  let root = resolved.root;
+  let boot: BootPlan | undefined;
+  if (project.boot || project.hybrid) {
+    if (!iso9660) {
+      plan.diagnostics.push(doc.diagnostic([project.boot ? 'boot' : 'hybrid'], 'boot-needs-iso9660',
+        'El Torito boot entries live in ISO 9660 (a boot record volume descriptor): add "iso9660" to fileSystems'));
+      return plan;
+    }
+    boot = planBoot({ doc, project, root, timeMs: createdMs ?? nowMs, label: project.volume?.label ?? defaultLabel(manifestPath) }, plan.diagnostics);
+    if (hasErrors(plan.diagnostics)) return plan;
+    if (boot) {
+      root = boot.root;
+      plan.boot = boot;
+      plan.root = root;
+      plan.stats = treeStats(root);
+    }
+  }
   const volume = {
     label: project.volume?.label ?? defaultLabel(manifestPath),
     publisher: project.volume?.publisher,
@@ -170,7 +190,7 @@ export function planProject(manifestPath: string, opts: PlanOptions = {}): Plan 
     createdMs,
   };
   const udfFs = udf
-    ? new UdfFileSystem(resolved.root, {
+    ? new UdfFileSystem(root, {
       revision: udfRevision,
       redundantMetadata: project.udf?.redundantMetadata ?? false,
       volume,
@@ -181,7 +201,7 @@ export function planProject(manifestPath: string, opts: PlanOptions = {}): Plan 
     : undefined;
   let image: DiscImage;
   if (iso9660) {
-    const iso = new IsoImage(resolved.root, {
+    const iso = new IsoImage(root, {
       level,
       joliet: fileSystems.includes('joliet'),
       jolietMaxName: project.joliet?.longNames ? 103 : 64,
@@ -189,7 +209,9 @@ export function planProject(manifestPath: string, opts: PlanOptions = {}): Plan 
       nowMs,
       volume,
       hooks: udfFs ? bridgeHooks(udfFs) : undefined,
+      boot: boot?.hooks,
     });
+    boot?.attach(iso);
     if (udfFs) attachIso(udfFs, iso);
     for (const p of iso.problems) plan.diagnostics.push(doc.diagnostic(p.node.origin, p.code, p.message, p.severity));
     plan.iso = iso;
@@ -264,9 +286,20 @@ export async function buildImage(manifestPath: string, opts: BuildOptions = {}):
   }
   const image = plan.image;
   const output = plan.output;
-  const partial = output + '.partial';
+  // An existing device or pipe as output (`--output /dev/sdX` for a USB stick, `/dev/null`): written in place. A
+  // `.partial` renamed over it would replace the device node with a regular file.
+  let special = false;
+  try {
+    const st = fs.statSync(output);
+    special = st.isBlockDevice() || st.isCharacterDevice();
+    if (!special && !st.isFile()) throw new InputError(`${output}: not a file or a device (a folder, pipe or socket): choose another output`);
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    /* does not exist yet */
+  }
+  const partial = special ? output : output + '.partial';
   fs.mkdirSync(path.dirname(output), { recursive: true });
-  const fd = fs.openSync(partial, 'w');
+  const fd = fs.openSync(partial, special ? 'r+' : 'w');
   const total = image.bytes;
   let lastReport = 0;
   const report = (done: number) => {
@@ -284,14 +317,14 @@ export async function buildImage(manifestPath: string, opts: BuildOptions = {}):
     sink.finish(regular);
     report(total);
     fs.closeSync(fd);
-    fs.renameSync(partial, output);
+    if (!special) fs.renameSync(partial, output);
   } catch (err) {
     try {
       fs.closeSync(fd);
     } catch {
       /* already closed */
     }
-    fs.rmSync(partial, { force: true });
+    if (!special) fs.rmSync(partial, { force: true });
     throw err;
   }
   opts.onProgress?.({ phase: 'done', done: total, total });

@@ -4,6 +4,7 @@
  * capacity) can point at the right place in the manifest.
  */
 import type { JsonPath } from './manifest/load';
+import type { Sink } from './image/sink';
 
 interface NodeBase {
   /** The name as the user wrote it / as it is on disk (any Unicode). */
@@ -32,6 +33,16 @@ export interface FileNode extends NodeBase {
    * new session's directory records point at these absolute extents and nothing is written for the file.
    */
   recorded?: { lba: number; length: number }[];
+  /**
+   * Data made by DiscForge instead of read from `source` (an El Torito boot catalog, a generated EFI system
+   * partition): writes exactly `size` bytes when the image is written, after planning (every address known).
+   */
+  generate?: (sink: Sink) => Promise<void> | void;
+  /**
+   * Changes made to the source's bytes as they are written (the boot info table of an El Torito boot image):
+   * the file is read whole (boot images are small), patched in memory, then written. Runs after planning.
+   */
+  patch?: (data: Buffer) => void;
 }
 
 export interface SymlinkNode extends NodeBase {

@@ -9,7 +9,7 @@ import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { formatBytes } from '../engine/media';
 import type { ServerContext } from './context';
 import { meaningOf } from './meanings';
-import type { EntrySummary, PlanSummary } from './planSummary';
+import type { BootEntrySummary, EntrySummary, PlanSummary } from './planSummary';
 
 const SECTOR = 2048;
 
@@ -50,7 +50,17 @@ export class HoverHandler {
       return { contents: { kind: 'markdown', value: lines.join('\n\n') }, range };
     }
 
-    // 3. The document: schema description (if any) and the planned image.
+    // 3. Inside a boot entry: what the firmware loads, from where.
+    if (nodePath[0] === 'boot' && typeof nodePath[1] === 'number') {
+      const i = nodePath[1];
+      const lines = [bootText(i, plan?.boot?.[i])];
+      const entryNode = root && findChild(root, ['boot', i]);
+      const errors = plan?.diagnostics.filter((d) => d.severity !== 'info' && entryNode && d.range.start.offset >= entryNode.offset && d.range.end.offset <= entryNode.offset + entryNode.length);
+      if (errors?.length) lines.push(`⚠ ${errors.length} problem${errors.length > 1 ? 's' : ''}: ${errors[0].message}`);
+      return { contents: { kind: 'markdown', value: lines.join('\n\n') }, range };
+    }
+
+    // 4. The document: schema description (if any) and the planned image.
     const parts: string[] = [];
     if (isKey || nodePath.length > 0) {
       const schemaHover = await this.ctx.json.ls.doHover(doc, p.position, this.ctx.json.parse(doc));
@@ -100,6 +110,20 @@ export function entrySummary(s: EntrySummary | undefined, target?: string): stri
   if (s.directories) parts.push(`${s.directories} folder${s.directories === 1 ? '' : 's'}`);
   if (s.symlinks) parts.push(`${s.symlinks} symbolic link${s.symlinks === 1 ? '' : 's'}`);
   return `Resolves to ${parts.join(', ')}: ${formatBytes(s.bytes)} (${s.bytes.toLocaleString('en-US')} bytes)${target ? ` under \`${target}\`` : ''}.`;
+}
+
+const PLATFORM_NAMES: Record<string, string> = { bios: 'BIOS', efi: 'UEFI', ppc: 'PowerPC', mac: 'Mac' };
+
+export function bootText(i: number, b: BootEntrySummary | undefined): string {
+  if (!b) return `**boot[${i}]**: not planned (see the problems)`;
+  const what = b.emulation === 'none' ? 'no emulation' : `${b.emulation} emulation`;
+  const lines = [`**boot[${i}]**: ${PLATFORM_NAMES[b.platform] ?? b.platform}, ${what}${b.isDefault ? ' (the default entry)' : ''}`];
+  const image = b.esp
+    ? `A generated EFI system partition: FAT${b.esp.fatType}, ${formatBytes(b.bytes)} (${b.bytes.toLocaleString('en-US')} bytes), ${b.esp.clusterBytes}-byte clusters`
+    : `Boot image of ${formatBytes(b.bytes)} (${b.bytes.toLocaleString('en-US')} bytes)`;
+  lines.push(`${image}${b.lba !== undefined ? ` at block ${b.lba.toLocaleString('en-US')}` : ''}${b.hidden ? ', hidden from the folders' : ''}.`);
+  if (b.emulation === 'none') lines.push(`The firmware loads ${b.sectorCount} × 512 bytes (${formatBytes(b.sectorCount * 512)})${b.bootInfoTable ? '; a boot info table is patched in at byte 8' : ''}.`);
+  return lines.join('\n\n');
 }
 
 export function planText(plan: PlanSummary | undefined): string {

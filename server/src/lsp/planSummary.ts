@@ -30,7 +30,24 @@ export interface PlanSummary {
   output?: string;
   /** Per `files[i]`: what that entry put on the disc (undefined when it resolved to nothing). */
   entries: (EntrySummary | undefined)[];
+  /** Per `boot[i]`: what the El Torito entry loads (undefined when the boot entries have errors). */
+  boot?: (BootEntrySummary | undefined)[];
   elapsedMs: number;
+}
+
+export interface BootEntrySummary {
+  platform: string;
+  emulation: string;
+  /** The boot image's size in bytes, and where it is on the disc. */
+  bytes: number;
+  lba?: number;
+  /** 512-byte sectors the firmware loads. */
+  sectorCount: number;
+  bootInfoTable: boolean;
+  hidden: boolean;
+  isDefault: boolean;
+  /** A generated EFI system partition. */
+  esp?: { fatType: number; clusterBytes: number };
 }
 
 export function summarize(plan: Plan, elapsedMs: number): PlanSummary {
@@ -65,8 +82,29 @@ export function summarize(plan: Plan, elapsedMs: number): PlanSummary {
     dataBytes: plan.stats?.bytes,
     output: plan.output,
     entries,
+    boot: bootSummary(plan),
     elapsedMs,
   };
+}
+
+function bootSummary(plan: Plan): (BootEntrySummary | undefined)[] | undefined {
+  const b = plan.boot;
+  if (!b) return undefined;
+  const out: (BootEntrySummary | undefined)[] = [];
+  b.entries.forEach((e, k) => {
+    out[e.index] = {
+      platform: e.platform,
+      emulation: e.emulation,
+      bytes: e.node.size,
+      lba: plan.iso?.extentsOf(e.node)?.lba,
+      sectorCount: e.sectorCount,
+      bootInfoTable: e.bootInfoTable,
+      hidden: e.hidden,
+      isDefault: k === 0,
+      esp: e.esp ? { fatType: e.esp.fatType, clusterBytes: e.esp.clusterBytes } : undefined,
+    };
+  });
+  return out;
 }
 
 /** The scan of the sources kept between edits (one per thread: the plan worker's, or the server's). */

@@ -2,7 +2,15 @@
  * Human-readable rendering of an InspectReport: the volume descriptors, then one aligned listing per file
  * system, then the problems. Sizes are in bytes.
  */
-import type { FileSystemReport, InspectEntry, InspectReport, VolumeDescriptor } from './types';
+import type {
+  BootCatalogReport,
+  BootPlatform,
+  FileSystemReport,
+  InspectEntry,
+  InspectReport,
+  SystemAreaReport,
+  VolumeDescriptor,
+} from './types';
 import { formatUdfFileSystem } from './udf-format';
 
 /** Paths longer than this do not widen the path column (they push their own line's columns instead). */
@@ -16,6 +24,8 @@ export function formatInspectText(report: InspectReport): string {
   out.push('Volume descriptors');
   for (const vd of report.volumeDescriptors) out.push(...formatDescriptor(vd));
   if (report.volumeDescriptors.length === 0) out.push('  none (no ISO 9660 volume descriptor set: a UDF-only image)');
+  if (report.boot) out.push('', ...formatBootCatalog(report.boot));
+  if (report.systemArea) out.push('', ...formatSystemArea(report.systemArea));
   for (const fs of report.fileSystems) {
     out.push('');
     out.push(...(fs.type === 'udf' ? formatUdfFileSystem(fs) : formatFileSystem(fs)));
@@ -103,6 +113,109 @@ function formatDescriptor(vd: VolumeDescriptor): string[] {
       return lines;
     }
   }
+}
+
+const PLATFORM_TEXT: Record<string, string> = { bios: 'BIOS', efi: 'UEFI', ppc: 'PowerPC', mac: 'Mac' };
+const EMULATION_TEXT: Record<string, string> = {
+  none: 'no emulation',
+  'floppy-1.2': '1.2 MB floppy',
+  'floppy-1.44': '1.44 MB floppy',
+  'floppy-2.88': '2.88 MB floppy',
+  'hard-disk': 'hard disk',
+};
+
+function platformText(p: BootPlatform): string {
+  return typeof p === 'number' ? `platform 0x${hex(p, 2)}` : (PLATFORM_TEXT[p] ?? p);
+}
+
+function hex(n: number, width: number): string {
+  return n.toString(16).toUpperCase().padStart(width, '0');
+}
+
+/** Rows of cells as columns separated by two spaces; `right` lists the right-aligned columns. */
+function table(rows: string[][], right: number[], indent = '  '): string[] {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) =>
+    `${indent}${r.map((c, i) => (right.includes(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ')}`.trimEnd(),
+  );
+}
+
+function formatBootCatalog(boot: BootCatalogReport): string[] {
+  const v = boot.validation;
+  const head = v
+    ? `validation entry: ${platformText(v.platform)}${v.id ? `, id "${v.id}"` : ''}, checksum ${v.checksumOk ? 'ok' : 'WRONG'}`
+    : 'not readable';
+  const lines = [`Boot catalog (El Torito) @LBA ${boot.catalogLba} — ${head}`];
+  if (boot.entries.length === 0) return lines;
+  const rows: string[][] = [['#', 'section', 'platform', 'boot', 'emulation', 'load seg', 'sys type', 'sectors', 'LBA', '']];
+  boot.entries.forEach((e, i) => {
+    const notes: string[] = [];
+    if (e.bootInfoTable) notes.push('boot info table');
+    if (e.id) notes.push(`id "${e.id}"`);
+    if (e.selection) notes.push(`selection ${e.selection}`);
+    if (e.mediaFlags) notes.push(`media flags 0x${hex(e.mediaFlags, 2)}`);
+    rows.push([
+      String(i + 1),
+      e.section === 0 ? 'default' : String(e.section),
+      platformText(e.platform),
+      e.bootable ? 'yes' : 'no',
+      typeof e.emulation === 'number' ? `type ${e.emulation}?` : EMULATION_TEXT[e.emulation],
+      e.loadSegment === 0 ? '0x07C0 (0)' : `0x${hex(e.loadSegment, 4)}`,
+      `0x${hex(e.systemType, 2)}`,
+      String(e.sectorCount),
+      String(e.lba),
+      notes.join(', '),
+    ]);
+  });
+  return [...lines, ...table(rows, [0, 7, 8])];
+}
+
+function formatSystemArea(sa: SystemAreaReport): string[] {
+  const lines = ['System area'];
+  if (sa.mbr) {
+    const m = sa.mbr;
+    lines.push(`  MBR: boot code ${m.bootCode ? 'present' : 'none (zeros)'}, disk signature 0x${hex(m.diskSignature, 8)}, ${plural(m.partitions.length, 'partition', 'partitions')}`);
+    if (m.partitions.length > 0) {
+      const rows = [['#', 'status', 'type', 'start', 'sectors', 'bytes']];
+      for (const p of m.partitions) {
+        rows.push([
+          String(p.number),
+          `0x${hex(p.status, 2)}${p.bootable ? ' active' : ''}`,
+          `0x${hex(p.type, 2)}${p.typeName ? ` ${p.typeName}` : ''}`,
+          String(p.start),
+          String(p.sectors),
+          String(p.sectors * 512),
+        ]);
+      }
+      lines.push(...table(rows, [0, 3, 4, 5], '    '));
+    }
+  }
+  if (sa.gpt) {
+    const g = sa.gpt;
+    const crc = (ok: boolean | null) => (ok === null ? 'not read' : ok ? 'ok' : 'WRONG');
+    lines.push(
+      `  GPT: revision ${g.revision}, disk GUID ${g.diskGuid}, header CRC ${crc(g.headerCrcOk)}, ${g.entryCount} entries of ${g.entrySize} bytes @LBA ${g.entryArrayLba} (CRC ${crc(g.entriesCrcOk)})`,
+      `       usable LBA ${g.firstUsableLba}-${g.lastUsableLba}, backup header @LBA ${g.backup.lba} ${g.backup.ok ? 'ok' : 'NOT OK'}`,
+    );
+    if (g.partitions.length > 0) {
+      const rows = [['#', 'first LBA', 'last LBA', 'sectors', 'type', 'name', 'attributes', 'GUID']];
+      for (const p of g.partitions) {
+        rows.push([
+          String(p.number),
+          String(p.firstLba),
+          String(p.lastLba),
+          String(p.sectors),
+          p.typeName ?? p.typeGuid,
+          JSON.stringify(p.name),
+          p.attributes,
+          p.guid,
+        ]);
+      }
+      lines.push(...table(rows, [0, 1, 2, 3], '    '));
+    }
+  }
+  if (sa.apm) lines.push('  APM: Apple Partition Map present');
+  return lines;
 }
 
 function formatFileSystem(fs: FileSystemReport): string[] {

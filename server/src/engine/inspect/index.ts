@@ -9,7 +9,8 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { InputError } from '../util/errors';
-import { readVolumeDescriptors } from './descriptors';
+import { readBootCatalog, readSystemArea } from './boot';
+import { FIRST_DESCRIPTOR, readVolumeDescriptors } from './descriptors';
 import { checkPathTables } from './pathtable';
 import { Problems } from './problems';
 import { ImageReader, SECTOR } from './reader';
@@ -20,6 +21,8 @@ import { inspectUdf, isUdfWithoutIso } from './udf';
 import type { FileSystemReport, FileSystemType, InspectOptions, InspectReport, VolumeDescriptorVolume } from './types';
 
 export { formatInspectText } from './format';
+/** El Torito boot catalog and system area (MBR, GPT, APM) alone, e.g. for tests of El Torito images. */
+export { readBoot, type BootInspection } from './boot';
 /** BIN/CUE images (audio and mixed-mode CDs): `inspect album.cue` reads the cue sheet and its BIN. */
 export { formatCueText, inspectCue, type CueReport } from '../cd/inspect';
 export const isCueSheet = (file: string): boolean => /\.cue$/i.test(file);
@@ -67,6 +70,14 @@ async function inspect(reader: ImageReader, limits: { maxEntries: number; maxDep
     );
   }
 
+  // El Torito boot catalog (the first boot record that names one) and the hybrid partition tables.
+  const bootRecord = descriptors.find((d) => d.kind === 'boot' && d.elTorito !== null);
+  const boot =
+    bootRecord?.kind === 'boot' && bootRecord.elTorito
+      ? await readBootCatalog(reader, bootRecord.elTorito.catalogLba, pvd?.lba ?? FIRST_DESCRIPTOR, problems)
+      : null;
+  const systemArea = await readSystemArea(reader, problems);
+
   const fileSystems: FileSystemReport[] = [];
   if (pvd) {
     fileSystems.push(await buildFileSystem(reader, pvd, 'iso9660', limits));
@@ -86,6 +97,8 @@ async function inspect(reader: ImageReader, limits: { maxEntries: number; maxDep
     sectorSize: SECTOR,
     sectors: Math.floor(reader.size / SECTOR),
     volumeDescriptors: descriptors,
+    ...(boot ? { boot } : {}),
+    ...(systemArea ? { systemArea } : {}),
     fileSystems,
     problems: [...problems.toArray(), ...fileSystems.flatMap((fs) => fs.problems.map((p) => `[${fs.type}] ${p}`))],
     limits,

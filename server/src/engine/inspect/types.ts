@@ -23,6 +23,10 @@ export interface InspectReport {
   sectors: number;
   /** Every descriptor of the volume descriptor set, in recorded order (ECMA-119 6.7.1), terminator included. */
   volumeDescriptors: VolumeDescriptor[];
+  /** The El Torito boot catalog, when a boot record points to one (./boot.ts). */
+  boot?: BootCatalogReport;
+  /** The partition tables of the system area (sectors 0-15), when there are any: hybrid MBR, GPT, APM. */
+  systemArea?: SystemAreaReport;
   /** One tree per file system found: iso9660, rockridge, joliet, iso9660:1999. */
   fileSystems: FileSystemReport[];
   /**
@@ -208,4 +212,111 @@ export interface RockRidgeTimes {
   backup?: string | null;
   expiration?: string | null;
   effective?: string | null;
+}
+
+/** El Torito platform ids: 0 x86 BIOS, 1 PowerPC, 2 Mac, 0xEF UEFI; anything else as its number. */
+export type BootPlatform = 'bios' | 'efi' | 'ppc' | 'mac' | number;
+/** El Torito boot media types 0-4; an invalid type stays a number (and is a problem). */
+export type BootEmulation = 'none' | 'floppy-1.2' | 'floppy-1.44' | 'floppy-2.88' | 'hard-disk';
+
+export interface BootCatalogReport {
+  /** Sector of the catalog (from the boot record). */
+  catalogLba: number;
+  /** The validation entry (El Torito 2.1); null when the catalog could not be read. */
+  validation: { platform: BootPlatform; id: string; checksumOk: boolean } | null;
+  /** The default entry first (section 0), then each section's entries in catalog order. */
+  entries: BootEntryReport[];
+}
+
+export interface BootEntryReport {
+  /** 0 for the initial/default entry, n for the n-th section header's entries. */
+  section: number;
+  /** The validation entry's platform for the default entry, the section header's otherwise. */
+  platform: BootPlatform;
+  /** Boot indicator 0x88. */
+  bootable: boolean;
+  emulation: BootEmulation | number;
+  /** As recorded: 0 means the BIOS default 0x07C0. */
+  loadSegment: number;
+  /** System type: the partition type of a hard-disk image (byte 4). */
+  systemType: number;
+  /** Virtual 512-byte sectors loaded (no emulation), usually 1 with emulation. */
+  sectorCount: number;
+  /** Load RBA: the image's first 2048-byte sector. */
+  lba: number;
+  /** Section entries: selection criteria type and vendor bytes (entry bytes 12-31, then extension bytes 2-31) as hex, trailing zeros dropped; absent when all zero. */
+  selection?: string;
+  /** Section entries: the section header's id string, when not empty. */
+  id?: string;
+  /** Section entries: media type bits 6-7 (0x40 the image holds an ATAPI driver, 0x80 SCSI drivers). */
+  mediaFlags?: number;
+  /** No-emulation entries: a boot info table (mkisofs -boot-info-table) is present and consistent. */
+  bootInfoTable?: boolean;
+}
+
+export interface SystemAreaReport {
+  mbr?: MbrReport;
+  gpt?: GptReport;
+  /** An Apple Partition Map ("ER" block 0, "PM" block 1) is there. */
+  apm?: boolean;
+}
+
+export interface MbrReport {
+  /** Bytes 0-439 are not all zero. */
+  bootCode: boolean;
+  /** Bytes 440-443, little-endian. */
+  diskSignature: number;
+  /** The entries that are not all zero, numbered 1-4 by slot. */
+  partitions: MbrPartitionReport[];
+}
+
+export interface MbrPartitionReport {
+  number: number;
+  /** 0x80 active, 0x00 inactive. */
+  status: number;
+  bootable: boolean;
+  type: number;
+  typeName?: string;
+  chsStart: { cylinder: number; head: number; sector: number };
+  chsEnd: { cylinder: number; head: number; sector: number };
+  /** First 512-byte sector. */
+  start: number;
+  sectors: number;
+}
+
+export interface GptReport {
+  /** e.g. "1.0". */
+  revision: string;
+  headerSize: number;
+  headerCrcOk: boolean;
+  /** 512-byte LBAs. */
+  myLba: number;
+  alternateLba: number;
+  firstUsableLba: number;
+  lastUsableLba: number;
+  diskGuid: string;
+  entryArrayLba: number;
+  entryCount: number;
+  entrySize: number;
+  /** null when the array was not read (too large, past the end of the image, bad entry size). */
+  entriesCrcOk: boolean | null;
+  /** The backup header at AlternateLBA: ok when present, intact and consistent with the primary one. */
+  backup: { lba: number; ok: boolean };
+  /** Used entries (non-zero type GUID), numbered by their slot in the array (1-based). */
+  partitions: GptPartitionReport[];
+}
+
+export interface GptPartitionReport {
+  number: number;
+  /** Mixed-endian GUID text, e.g. C12A7328-F81F-11D2-BA4B-00A0C93EC93B. */
+  typeGuid: string;
+  /** Well-known types: "EFI System", "Microsoft basic data", "Linux filesystem", "Apple HFS+", ... */
+  typeName?: string;
+  guid: string;
+  firstLba: number;
+  lastLba: number;
+  sectors: number;
+  /** 64 attribute bits as 0x + 16 hex digits. */
+  attributes: string;
+  name: string;
 }

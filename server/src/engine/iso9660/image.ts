@@ -8,7 +8,9 @@
  * Joliet directories ·
  * file data (each file once, referenced by every hierarchy).
  */
+import * as fs from 'node:fs';
 import type { FileNode, TreeNode } from '../model';
+import { InputError } from '../util/errors';
 import { Layout, type Writer } from '../image/layout';
 import type { Sink } from '../image/sink';
 import { aChars, both16, both32, date17, date7, dChars, padField, padFieldUcs2, SECTOR } from './encode';
@@ -45,6 +47,25 @@ export interface IsoImageOptions {
   baseLba?: number;
   /** Other file systems' writers, placed around the ISO 9660 ones (UDF: recognition sequence, anchors, …). */
   hooks?: ImageHooks;
+  /** El Torito and hybrid (MBR/GPT) parts, made after planning when every address is known. */
+  boot?: BootHooks;
+}
+
+/** What a bootable image adds to the ISO 9660 layout (server/src/engine/boot/eltorito.ts makes these). */
+export interface BootHooks {
+  /** El Torito 2.0: a boot record volume descriptor (after the PVD) pointing at the boot catalog at this address. */
+  catalogLba: () => number;
+  /** The system area's bytes (ECMA-119 6.2.1: the first 16 blocks, 32 KiB, are not used by ISO 9660): MBR, GPT. */
+  systemArea?: () => Buffer;
+  /** Files with data on the disc but in no directory (a hidden boot catalog or boot image); placed first. */
+  hiddenFiles?: FileNode[];
+  /** Bytes that end the tail padding (a backup GPT's entries), given the padding's end (absolute block). */
+  tail?: (paddingEndLba: number) => Buffer;
+  /**
+   * The image's last 512 bytes (a backup GPT header must be the disk's last sector, UEFI 5.3.2): written over the
+   * zeros that end the last block, which is padding or UDF's closing anchor (a 512-byte descriptor, ECMA-167 3/10.2).
+   */
+  lastSector?: () => Buffer;
 }
 
 /**
@@ -76,6 +97,8 @@ export class IsoImage {
   private readonly dataOrder: FileNode[] = [];
   private emptyLba = 0;
   private dataPadBlock = false;
+  /** Absolute block just after the tail padding (before UDF's closing anchor, if any). */
+  private paddingEnd = 0;
   /** Total image size in blocks, known once planned. */
   readonly blocks: number;
   private isoPathTable = { size: 0, l: 0, m: 0 };
@@ -126,7 +149,10 @@ export class IsoImage {
       for (const k of kids) if (k.kind === 'file') this.dataOrder.push(k);
       for (const k of kids) if (k.kind === 'dir') walk(k);
     };
+    // Hidden boot files first: BIOS loaders and firmware find them low on the disc.
+    const hidden = this.opts.boot?.hiddenFiles ?? [];
     walk(root);
+    this.dataOrder.unshift(...hidden);
     if (this.opts.level < 3) {
       for (const f of this.dataOrder) {
         if (f.size > 0xffffffff) {
@@ -139,10 +165,10 @@ export class IsoImage {
 
   private makeWriters(): Writer[] {
     const o = this.opts;
-    const vdCount = 1 + (o.joliet ? 1 : 0) + (o.level === 4 ? 1 : 0) + 1;
+    const vdCount = 1 + (o.boot ? 1 : 0) + (o.joliet ? 1 : 0) + (o.level === 4 ? 1 : 0) + 1;
     const blocksOf = (bytes: number) => Math.ceil(bytes / SECTOR);
     const writers: Writer[] = [
-      { name: 'system area', plan: () => 16, write: (s) => s.zeros(16 * SECTOR) },
+      { name: 'system area', plan: () => 16, write: (s) => this.writeSystemArea(s) },
       { name: 'volume descriptors', plan: () => vdCount, write: (s) => this.writeDescriptors(s) },
       ...(o.hooks?.afterDescriptors ?? []),
     ];
@@ -224,7 +250,7 @@ export class IsoImage {
       write: async (s) => {
         for (const f of this.dataOrder) {
           if (f.recorded) continue;
-          await s.copyFile(f);
+          await writeFileData(s, f);
           s.pad(SECTOR);
         }
         if (this.dataPadBlock) s.zeros(SECTOR);
@@ -233,10 +259,41 @@ export class IsoImage {
     // 150 zero blocks (300 KiB) at the end, as mkisofs' and xorriso's -pad: drives and kernels read ahead
     // past the last file on track-at-once CDs, and some readers (libarchive) need that much to recognise
     // a small image at all.
-    writers.push({ name: 'padding', plan: () => TAIL_PADDING, write: (s) => s.zeros(TAIL_PADDING * SECTOR) });
+    writers.push({
+      name: 'padding',
+      plan: (lba) => {
+        this.paddingEnd = lba + TAIL_PADDING;
+        return TAIL_PADDING;
+      },
+      write: (s) => {
+        const tail = o.boot?.tail?.(this.paddingEnd) ?? Buffer.alloc(0);
+        if (tail.length > TAIL_PADDING * SECTOR) throw new Error('internal: the tail area is larger than the padding');
+        s.zeros(TAIL_PADDING * SECTOR - tail.length);
+        s.write(tail);
+      },
+    });
     // After the padding: UDF's closing anchor must be the image's last block (ECMA-167 3/8.4.2.1).
     writers.push(...(o.hooks?.afterData ?? []));
+    const lastSector = o.boot?.lastSector;
+    if (lastSector) {
+      const last = writers[writers.length - 1];
+      let end = 0;
+      writers[writers.length - 1] = {
+        name: last.name,
+        plan: (lba) => {
+          const n = last.plan(lba);
+          end = (lba + n - (o.baseLba ?? 0)) * SECTOR;
+          return n;
+        },
+        write: (s) => last.write(new LastSectorSink(s, end - 512, lastSector())),
+      };
+    }
     return writers;
+  }
+
+  /** Absolute block just after the 150-block tail padding (a backup GPT ends there). */
+  get paddingEndLba(): number {
+    return this.paddingEnd;
   }
 
   /** Writes the planned image; the layout checks after each writer that exactly the planned blocks were written. */
@@ -246,9 +303,18 @@ export class IsoImage {
 
   // ---- volume descriptors (ECMA-119 8) ----
 
+  /** ECMA-119 6.2.1: the system area (16 blocks) is for the system's use: hybrid images keep an MBR/GPT there. */
+  private writeSystemArea(s: Sink): void {
+    const area = this.opts.boot?.systemArea?.() ?? Buffer.alloc(0);
+    if (area.length > 16 * SECTOR) throw new Error('internal: the system area is larger than 16 blocks');
+    s.write(area);
+    s.zeros(16 * SECTOR - area.length);
+  }
+
   private writeDescriptors(s: Sink): void {
     const o = this.opts;
     s.write(this.volumeDescriptor('primary'));
+    if (o.boot) s.write(bootRecord(o.boot.catalogLba()));
     if (o.joliet) s.write(this.volumeDescriptor('joliet'));
     if (o.level === 4) s.write(this.volumeDescriptor('enhanced'));
     // 8.3: volume descriptor set terminator.
@@ -542,4 +608,107 @@ function extentOrder(root: FsDir): FsDir[] {
 function withSuspList(rec: FsRecord, n: number): AreaPos[][] {
   if (!rec.ce) rec.ce = Array.from({ length: n }, () => []);
   return rec.ce;
+}
+
+/**
+ * El Torito 1.0 2.0 (Boot Record Volume Descriptor): type 0, "CD001", version 1, the boot system identifier
+ * "EL TORITO SPECIFICATION" (bytes 7–38, padded with zeros) and the boot catalog's absolute address at 0x47.
+ */
+function bootRecord(catalogLba: number): Buffer {
+  const b = Buffer.alloc(SECTOR);
+  b[0] = 0;
+  b.write('CD001', 1, 'latin1');
+  b[6] = 1;
+  b.write('EL TORITO SPECIFICATION', 7, 'latin1');
+  b.writeUInt32LE(catalogLba, 0x47);
+  return b;
+}
+
+/** One file's data: streamed from its source, made by DiscForge (`generate`), or read whole and patched. */
+export async function writeFileData(s: Sink, f: FileNode): Promise<void> {
+  if (f.generate) {
+    const start = s.pos;
+    await f.generate(s);
+    if (s.pos - start !== f.size) throw new Error(`internal: ${f.source} wrote ${s.pos - start} bytes, planned ${f.size}`);
+    return;
+  }
+  if (f.patch) {
+    const data = await readWhole(f);
+    f.patch(data);
+    s.write(data);
+    await s.checkpoint();
+    return;
+  }
+  await s.copyFile(f);
+}
+
+async function readWhole(f: FileNode): Promise<Buffer> {
+  let data: Buffer;
+  let st: fs.Stats;
+  try {
+    st = await fs.promises.stat(f.source);
+    data = await fs.promises.readFile(f.source);
+  } catch (err) {
+    throw new InputError(`cannot read ${f.source}: ${(err as Error).message}`);
+  }
+  if (data.length !== f.size || st.size !== f.size || st.mtimeMs !== f.mtimeMs) {
+    throw new InputError(`${f.source} changed during the build (size ${f.size} → ${data.length}); build again`);
+  }
+  return data;
+}
+
+/** Passes writes through, putting `bytes` at [from, from + bytes.length) where the writer writes zeros. */
+class LastSectorSink implements Sink {
+  constructor(private readonly inner: Sink, private readonly from: number, private readonly bytes: Buffer) {}
+
+  get pos(): number {
+    return this.inner.pos;
+  }
+
+  private overlay(data: Buffer | undefined, count: number): void {
+    const start = this.inner.pos;
+    const a = Math.max(start, this.from);
+    const b = Math.min(start + count, this.from + this.bytes.length);
+    if (a >= b) {
+      if (data) this.inner.write(data);
+      else this.inner.zeros(count);
+      return;
+    }
+    const out = data ? Buffer.from(data) : Buffer.alloc(count);
+    const region = out.subarray(a - start, b - start);
+    if (!region.equals(Buffer.alloc(region.length))) throw new Error('internal: the last sector is not free for the backup GPT header');
+    this.bytes.copy(out, a - start, a - this.from, b - this.from);
+    this.inner.write(out);
+  }
+
+  write(data: Buffer): void {
+    this.overlay(data, data.length);
+  }
+
+  zeros(count: number): void {
+    if (count > 1 << 20 && this.inner.pos + count <= this.from) {
+      this.inner.zeros(count);
+      return;
+    }
+    // Large zero runs before the overlay pass through in pieces.
+    let left = count;
+    while (left > 0) {
+      const n = Math.min(left, 1 << 20);
+      this.overlay(undefined, n);
+      left -= n;
+    }
+  }
+
+  pad(block: number): void {
+    const r = this.inner.pos % block;
+    if (r) this.zeros(block - r);
+  }
+
+  copyFile(file: FileNode): Promise<void> {
+    return this.inner.copyFile(file);
+  }
+
+  checkpoint(): Promise<void> {
+    return this.inner.checkpoint();
+  }
 }

@@ -51,6 +51,13 @@ export type DiscProject = {
    */
   files?: FileEntry[];
   /**
+   * El Torito boot entries (a bootable disc): one per boot image, in catalog order. The first (or the one marked `default`) is the initial/default entry; the others follow in sections, one section per run of entries of the same platform. Typical: a BIOS entry (ISOLINUX, GRUB) and an UEFI entry (an EFI system partition image).
+   *
+   * @minItems 1
+   */
+  boot?: [BootEntry, ...BootEntry[]];
+  hybrid?: Hybrid;
+  /**
    * Where `discforge build` writes the image, relative to this manifest (overridden by --output). Audio and mixed CDs: a .cue (or .toc) path; the BIN, cue sheet, cdrdao TOC and CD-TEXT file are written beside it (album.cue → album.bin, album.cue, album.toc, album.cdt).
    */
   output?: string;
@@ -222,6 +229,82 @@ export interface DirectoryEntry {
    * Absolute path of the folder on the disc.
    */
   directory: string;
+}
+/**
+ * One El Torito boot entry (El Torito 1.0, 2.0–2.4): which firmware it is for, the boot image, and how the firmware loads it.
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "BootEntry".
+ */
+export interface BootEntry {
+  /**
+   * The firmware this entry is for: `bios` (x86 PC BIOS, platform id 0x00), `efi` (UEFI, 0xEF), `ppc` (PowerPC, 0x01), `mac` (Macintosh, 0x02).
+   */
+  platform: 'bios' | 'efi' | 'ppc' | 'mac';
+  /**
+   * The boot image: a file on the disc (its path on the disc, from `files`), e.g. "/isolinux/isolinux.bin". With `efiDirectory`: where the generated EFI system partition image is shown on the disc (without it, that image is hidden).
+   */
+  image?: string;
+  /**
+   * UEFI: a folder (relative to this manifest) from which DiscForge builds the EFI system partition image (FAT12/16/32), e.g. a folder holding EFI/BOOT/BOOTX64.EFI.
+   */
+  efiDirectory?: string;
+  /**
+   * UEFI with `efiDirectory`: the least size of the generated EFI system partition in bytes (room to spare). Default: what the files need.
+   */
+  espSize?: number;
+  /**
+   * UEFI with `efiDirectory`: the FAT type of the generated EFI system partition. Default: chosen from the size (FAT12 for small partitions, as mkfs.fat does).
+   */
+  espFat?: 12 | 16 | 32;
+  /**
+   * How the firmware presents the image: `none` (no emulation: the image is loaded into memory and run; BIOS loaders and UEFI), `floppy-1.2`, `floppy-1.44`, `floppy-2.88` (the image is a floppy disk of exactly that size) or `hard-disk` (the image is a hard disk with one partition). Default none.
+   */
+  emulation?: 'none' | 'floppy-1.2' | 'floppy-1.44' | 'floppy-2.88' | 'hard-disk';
+  /**
+   * No emulation, BIOS: the real-mode segment the image is loaded at. Default 0x07C0 (written as 0, El Torito 2.2).
+   */
+  loadSegment?: number;
+  /**
+   * No emulation: how many 512-byte sectors the firmware loads. Default 4 (2 KiB, what ISOLINUX and GRUB expect) for BIOS; the whole image for UEFI.
+   */
+  loadSectors?: number;
+  /**
+   * No emulation: patch a boot info table into the image at byte 8 (the disc's primary volume descriptor address, the image's address, length and checksum), as ISOLINUX and GRUB's eltorito.img need (mkisofs -boot-info-table).
+   */
+  bootInfoTable?: boolean;
+  /**
+   * Hide the boot image from the disc's directories (its data is still on the disc, reachable through the boot catalog).
+   */
+  hidden?: boolean;
+  /**
+   * An identifier for the entry's section (El Torito section header ID string, up to 28 characters); for the default entry, the validation entry's ID (24 characters).
+   */
+  id?: string;
+  /**
+   * Where the boot catalog is shown on the disc, e.g. "/boot/boot.cat" (one entry may set it). Default: the catalog is hidden.
+   */
+  catalogPath?: string;
+  /**
+   * Make this the initial/default entry (the one a BIOS without multi-boot support uses). Default: the first entry.
+   */
+  default?: boolean;
+}
+/**
+ * Make the image bootable when written to a USB stick or booted as a hard disk too (isohybrid): a master boot record and/or a GUID partition table in the system area, as xorriso's -isohybrid-mbr / --efi-boot-part images.
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "Hybrid".
+ */
+export interface Hybrid {
+  /**
+   * `true`: an MBR with DiscForge's own boot code, which loads and starts the BIOS no-emulation boot image from the disc. A path (relative to this manifest): an MBR template to patch, as the loader expects — syslinux's isohdpfx.bin (for ISOLINUX) or GRUB's boot_hybrid.img (for GRUB's eltorito.img). `false`: no boot code.
+   */
+  mbr?: boolean | string;
+  /**
+   * A GUID partition table (with a protective MBR) whose EFI system partition is the UEFI boot entry's image, so UEFI firmware boots the stick.
+   */
+  gpt?: boolean;
 }
 /**
  * An audio track: a source file, optionally trimmed, with its CD-TEXT, ISRC, pause, indexes and flags.
