@@ -287,6 +287,42 @@ describe('El Torito: emulation modes, hidden images, several entries per platfor
   });
 });
 
+describe('El Torito: PowerPC and Mac entries, one image shared by two entries', () => {
+  let tmp: ReturnType<typeof makeTmp>;
+  before(() => {
+    tmp = makeTmp();
+    writeTree(path.join(tmp.dir, 'disc'), { 'bios.bin': rand(2048, 'bios'), 'ppc.bin': rand(4096, 'ppc') });
+  });
+  after(() => tmp.cleanup());
+
+  test('platform ids 0x01 and 0x02 in their own sections; non-BIOS entries load the whole image by default', async () => {
+    const m = writeManifest(tmp.dir, `{
+  "kind": "data",
+  "volume": { "created": "${CREATED}" },
+  "files": [ { "source": "disc", "target": "/" } ],
+  "boot": [
+    { "platform": "bios", "image": "/bios.bin" },
+    { "platform": "ppc", "image": "/ppc.bin", "id": "openfirmware" },
+    { "platform": "mac", "image": "/ppc.bin", "loadSectors": 2 }
+  ],
+  "output": "pm.iso"
+}
+`, 'pm.disc.json');
+    const iso = path.join(tmp.dir, 'pm.iso');
+    buildOk(m, iso, [], { cwd: tmp.dir });
+    const et = xorrisoElTorito(iso);
+    const ppcLba = lbaOfFile(iso, '/ppc.bin');
+    assert.deepEqual(et.entries.map((e) => [e.platform, e.emul, e.loadSize, e.lba]), [
+      ['BIOS', 'none', 4, lbaOfFile(iso, '/bios.bin')],
+      ['PPC', 'none', 8, ppcLba],
+      ['Mac', 'none', 2, ppcLba],
+    ]);
+    const b = await readBoot(iso);
+    assert.deepEqual(b.problems, []);
+    assert.deepEqual(b.boot?.entries.map((e) => [e.section, e.platform, e.id ?? '']), [[0, 'bios', ''], [1, 'ppc', 'openfirmware'], [2, 'mac', '']]);
+  });
+});
+
 describe('El Torito: hybrid MBR templates patched as their loaders expect', () => {
   let tmp: ReturnType<typeof makeTmp>;
   let proj: string;
