@@ -4,9 +4,10 @@
 //   with DiscForge's boot code for SeaBIOS, GPT with the generated ESP for OVMF);
 // - an MBR-only hybrid (0xEF partition) boots under OVMF as a disk;
 // - floppy and hard-disk emulation entries boot under SeaBIOS;
-// - ISOLINUX (Debian's isolinux.bin with a boot info table, syslinux's isohdpfx.bin as MBR template) starts a Linux
-//   kernel and its initramfs from the disc, from the CD-ROM drive and as a hard disk; GRUB's eltorito.img boots
-//   from the CD and, behind GRUB's boot_hybrid.img, as a hard disk.
+// - GRUB's eltorito.img boots from the CD and, behind GRUB's boot_hybrid.img, as a hard disk;
+// - a Debian-installer-style disc: ISOLINUX (isolinux.bin with a boot info table, isohdpfx.bin as MBR template) under
+//   SeaBIOS and GRUB (a standalone EFI image in the generated ESP, GPT) under OVMF start the installer's kernel and
+//   initramfs from the disc, each from the CD-ROM drive and as a hard disk.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -125,27 +126,47 @@ ${body},
     await boots({ firmware: 'bios', disk: image, diskIf: 'ide', until: /DF-GRUB-BIOS/ }, 'GRUB, hard disk');
   });
 
-  test('ISOLINUX starts the Debian installer\'s kernel and initramfs from the disc: CD-ROM drive, and as a hard disk (isohdpfx.bin)', async () => {
+  test('a Debian-installer-style disc: ISOLINUX (BIOS) and GRUB (UEFI) start the installer\'s kernel and initramfs, from the CD-ROM drive and as a hard disk (isohdpfx.bin + GPT)', async () => {
     const di = '/usr/lib/debian-installer/images/12/amd64/text/debian-installer/amd64';
-    writeTree(path.join(proj, 'linux'), {
-      isolinux: {
-        'isolinux.bin': fs.readFileSync('/usr/lib/ISOLINUX/isolinux.bin'),
-        'ldlinux.c32': fs.readFileSync('/usr/lib/syslinux/modules/bios/ldlinux.c32'),
-        'isolinux.cfg': 'SERIAL 0 115200\nPROMPT 0\nTIMEOUT 0\nDEFAULT linux\nLABEL linux\n  KERNEL /install/vmlinuz\n  APPEND initrd=/install/initrd.gz console=ttyS0 panic=-1\n',
+    const root = path.join(proj, 'debian');
+    writeTree(root, {
+      disc: {
+        isolinux: {
+          'isolinux.bin': fs.readFileSync('/usr/lib/ISOLINUX/isolinux.bin'),
+          'ldlinux.c32': fs.readFileSync('/usr/lib/syslinux/modules/bios/ldlinux.c32'),
+          'isolinux.cfg': 'SERIAL 0 115200\nPROMPT 0\nTIMEOUT 0\nDEFAULT linux\nLABEL linux\n  KERNEL /install/vmlinuz\n  APPEND initrd=/install/initrd.gz console=ttyS0 panic=-1\n',
+        },
+        install: { vmlinuz: fs.readFileSync(path.join(di, 'linux')), 'initrd.gz': fs.readFileSync(path.join(di, 'initrd.gz')) },
       },
-      install: { vmlinuz: fs.readFileSync(path.join(di, 'linux')), 'initrd.gz': fs.readFileSync(path.join(di, 'initrd.gz')) },
+      efi: { EFI: { BOOT: {} } },
     });
-    const image = build('isolinux', `  "files": [ { "source": "linux/", "target": "/" } ],
-  "boot": [ { "platform": "bios", "image": "/isolinux/isolinux.bin", "loadSectors": 4, "bootInfoTable": true, "catalogPath": "/isolinux/boot.cat" } ],
-  "hybrid": { "mbr": "/usr/lib/ISOLINUX/isohdpfx.bin" }`);
-    // The kernel says "Run /init as init process" once it has unpacked the initramfs ISOLINUX loaded from the disc.
+    // GRUB for UEFI, standalone: finds the disc's kernel wherever the firmware booted from (CD or the stick's ISO).
+    const cfg = path.join(tmp.dir, 'grub-efi-linux.cfg');
+    fs.writeFileSync(cfg, 'echo DF-GRUB-EFI\nsearch --no-floppy --file /install/vmlinuz --set=root\nlinux /install/vmlinuz console=ttyS0 panic=-1\ninitrd /install/initrd.gz\nboot\n');
+    const r = spawnSync('grub-mkimage', ['-O', 'x86_64-efi', '-d', '/usr/lib/grub/x86_64-efi', '-p', '/EFI/BOOT', '-c', cfg,
+      '-o', path.join(root, 'efi', 'EFI', 'BOOT', 'BOOTX64.EFI'), 'iso9660', 'part_gpt', 'part_msdos', 'fat', 'search', 'search_fs_file', 'linux', 'echo'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const image = build('debian', `  "files": [ { "source": "debian/disc", "target": "/" } ],
+  "boot": [
+    { "platform": "bios", "image": "/isolinux/isolinux.bin", "loadSectors": 4, "bootInfoTable": true, "catalogPath": "/isolinux/boot.cat" },
+    { "platform": "efi", "efiDirectory": "debian/efi", "image": "/boot/efi.img" }
+  ],
+  "hybrid": { "mbr": "/usr/lib/ISOLINUX/isohdpfx.bin", "gpt": true }`);
+    // The kernel says "Run /init as init process" once it has unpacked the initramfs the loader read from the disc.
     const until = /Run \/init as init process|Kernel panic/;
+    const started = (serial: string, what: string) => {
+      assert.match(serial, /Linux version \d/, what);
+      assert.match(serial, /Run \/init as init process/, what);
+    };
     const cd = await boots({ firmware: 'bios', cdrom: image, until, memoryMiB: 1024 }, 'ISOLINUX, CD');
     assert.match(cd, /ISOLINUX 6/);
-    assert.match(cd, /Linux version \d/);
-    assert.match(cd, /Run \/init as init process/);
-    const disk = await boots({ firmware: 'bios', disk: image, diskIf: 'ide', until, memoryMiB: 1024 }, 'ISOLINUX, hard disk');
-    assert.match(disk, /Linux version \d/);
-    assert.match(disk, /Run \/init as init process/);
+    started(cd, 'ISOLINUX, CD');
+    started(await boots({ firmware: 'bios', disk: image, diskIf: 'ide', until, memoryMiB: 1024 }, 'ISOLINUX, hard disk'), 'ISOLINUX, hard disk');
+    const efiCd = await boots({ firmware: 'uefi', cdrom: image, until, memoryMiB: 1024 }, 'GRUB EFI, CD');
+    assert.match(efiCd, /DF-GRUB-EFI/);
+    started(efiCd, 'GRUB EFI, CD');
+    const efiDisk = await boots({ firmware: 'uefi', disk: image, diskIf: 'virtio', until, memoryMiB: 1024 }, 'GRUB EFI, hard disk');
+    assert.match(efiDisk, /DF-GRUB-EFI/);
+    started(efiDisk, 'GRUB EFI, hard disk');
   });
 });
