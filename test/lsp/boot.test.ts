@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Hover } from 'vscode-languageserver-protocol';
+import type { CompletionItem, CompletionList, Hover } from 'vscode-languageserver-protocol';
 import { LspClient, rangeOf } from './client';
 import { makeProject, type Project } from './fixture';
 
@@ -79,6 +79,28 @@ describe('language server: bootable discs', () => {
     assert.ok(esp, JSON.stringify(r.d));
     assert.equal(esp.severity, 1);
     assert.deepEqual(esp.range, rangeOf(tooSmall, '12'));
+  });
+
+  test('completion of "image": paths on the disc (from the plan), not on the computer', async () => {
+    const text = `{ "kind": "data", "files": [ { "source": "bootfiles", "target": "/boot" }, { "source": "efi", "target": "/efi-copy" } ],\n  "boot": [ { "platform": "bios", "image": "/boot/" } ] }\n`;
+    const { uri } = await diagnose(text);
+    const ask = async (needle: string, delta: number): Promise<CompletionItem[]> => {
+      const off = text.indexOf(needle) + delta;
+      const before = text.slice(0, off);
+      const r = await c.request<CompletionList | CompletionItem[] | null>('textDocument/completion', {
+        textDocument: { uri }, position: { line: before.split('\n').length - 1, character: off - before.lastIndexOf('\n') - 1 },
+      });
+      assert.ok(r, 'a completion result');
+      return Array.isArray(r) ? r : r.items;
+    };
+    // Inside /boot/: the files `files` put there.
+    const inBoot = (await ask('"/boot/" }', 7)).map((i) => i.label).sort();
+    assert.deepEqual(inBoot, ['floppy.img', 'isolinux.bin', 'loader.bin']);
+    // At the start: the disc's root folders (not the manifest's folder on the computer).
+    const root = await ask('"/boot/" }', 2);
+    assert.deepEqual(root.map((i) => i.label).sort(), ['boot/', 'efi-copy/']);
+    const edit = root[0].textEdit as { newText: string };
+    assert.ok(!edit.newText.startsWith('/'), edit.newText);
   });
 
   test('hover on a boot entry: platform, emulation, what is loaded from where', async () => {

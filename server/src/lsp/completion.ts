@@ -1,7 +1,7 @@
 /**
  * Completion: the schema's keys and values (vscode-json-languageservice), and file system paths for the values
- * that name files relative to the manifest: `files[].source`, and `boot[].image` / `boot[].efiDirectory`
- * (folders only) / `tracks[].source` once those exist.
+ * that name files relative to the manifest: `files[].source`, `boot[].efiDirectory` (folders only),
+ * `tracks[].source`; and paths on the disc for `boot[].image` (a file that `files` put on the disc), from the plan.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -16,10 +16,10 @@ import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { filePath, type ServerContext } from './context';
 
 /** Which string values are paths, and of what. */
-export function pathKind(p: JSONPath): 'any' | 'folder' | undefined {
+export function pathKind(p: JSONPath): 'any' | 'folder' | 'disc' | undefined {
   if (p.length !== 3 || typeof p[1] !== 'number') return undefined;
   if ((p[0] === 'files' || p[0] === 'tracks') && p[2] === 'source') return 'any';
-  if (p[0] === 'boot' && p[2] === 'image') return 'any';
+  if (p[0] === 'boot' && (p[2] === 'image' || p[2] === 'catalogPath')) return 'disc';
   if (p[0] === 'boot' && p[2] === 'efiDirectory') return 'folder';
   return undefined;
 }
@@ -34,12 +34,12 @@ export class CompletionHandler {
   async complete(p: CompletionParams): Promise<CompletionList | null> {
     const doc = this.ctx.documents.get(p.textDocument.uri);
     if (!doc) return null;
-    const paths = this.pathCompletion(doc, doc.offsetAt(p.position));
+    const paths = await this.pathCompletion(doc, doc.offsetAt(p.position));
     if (paths) return paths;
     return this.ctx.json.ls.doComplete(doc, p.position, this.ctx.json.parse(doc));
   }
 
-  private pathCompletion(doc: TextDocument, offset: number): CompletionList | undefined {
+  private async pathCompletion(doc: TextDocument, offset: number): Promise<CompletionList | undefined> {
     const text = doc.getText();
     const loc = getLocation(text, offset);
     const node = loc.previousNode;
@@ -55,6 +55,7 @@ export class CompletionHandler {
     const slash = typed.lastIndexOf('/');
     const dirPart = typed.slice(0, slash + 1);
     const namePart = typed.slice(slash + 1);
+    if (kind === 'disc') return this.discCompletion(doc, offset, dirPart, namePart);
     const dir = path.resolve(path.dirname(manifest), dirPart || '.');
     let entries: fs.Dirent[];
     try {
@@ -89,5 +90,28 @@ export class CompletionHandler {
       if (items.length >= MAX_ITEMS) break;
     }
     return { isIncomplete: items.length >= MAX_ITEMS, items };
+  }
+
+  /** Paths on the disc (boot images are files that `files` put there), from the planned tree. */
+  private async discCompletion(doc: TextDocument, offset: number, dirPart: string, namePart: string): Promise<CompletionList> {
+    const plan = await this.ctx.planNow(doc);
+    const folder = dirPart.replace(/^\/+/, '').replace(/\/+$/, '');
+    const names = plan?.discFolders?.[folder ? '/' + folder : ''] ?? [];
+    const start = doc.positionAt(offset - namePart.length);
+    const end = doc.positionAt(offset);
+    const items: CompletionItem[] = names.slice(0, MAX_ITEMS).map((name) => {
+      const isDir = name.endsWith('/');
+      const prefix = dirPart.startsWith('/') || dirPart === '' ? '' : '/';
+      return {
+        label: name,
+        kind: isDir ? CompletionItemKind.Folder : CompletionItemKind.File,
+        detail: `on the disc: ${prefix}${dirPart}${name}`,
+        filterText: name,
+        sortText: (isDir ? '0' : '1') + name,
+        textEdit: { range: { start, end }, newText: dirPart === '' ? '/' + name : name },
+        command: isDir ? { title: 'Suggest', command: 'editor.action.triggerSuggest' } : undefined,
+      };
+    });
+    return { isIncomplete: names.length > MAX_ITEMS, items };
   }
 }

@@ -30,6 +30,11 @@ export interface PlanSummary {
   output?: string;
   /** Per `files[i]`: what that entry put on the disc (undefined when it resolved to nothing). */
   entries: (EntrySummary | undefined)[];
+  /**
+   * Bootable manifests: the disc's folders and what each holds (folder path without trailing slash, '' for the
+   * root → names, folders with a trailing '/'), for completing `boot[].image`, which names a file on the disc.
+   */
+  discFolders?: Record<string, string[]>;
   /** Per `boot[i]`: what the El Torito entry loads (undefined when the boot entries have errors). */
   boot?: (BootEntrySummary | undefined)[];
   elapsedMs: number;
@@ -83,8 +88,29 @@ export function summarize(plan: Plan, elapsedMs: number): PlanSummary {
     output: plan.output,
     entries,
     boot: bootSummary(plan),
+    discFolders: plan.project?.boot && plan.root ? discFolders(plan.root) : undefined,
     elapsedMs,
   };
+}
+
+/** At most this many names are sent for completion (a bootable disc's boot files sit near the root). */
+const MAX_DISC_NAMES = 20_000;
+
+function discFolders(root: TreeNode & { kind: 'dir' }): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  let names = 0;
+  const queue: [string, TreeNode & { kind: 'dir' }][] = [['', root]];
+  while (queue.length && names < MAX_DISC_NAMES) {
+    const [at, d] = queue.shift()!;
+    const list: string[] = [];
+    for (const c of d.children.values()) {
+      list.push(c.kind === 'dir' ? c.name + '/' : c.name);
+      if (c.kind === 'dir') queue.push([at + '/' + c.name, c]);
+      if (++names >= MAX_DISC_NAMES) break;
+    }
+    out[at] = list.sort();
+  }
+  return out;
 }
 
 function bootSummary(plan: Plan): (BootEntrySummary | undefined)[] | undefined {
