@@ -84,6 +84,7 @@ describe('El Torito: BIOS + UEFI entries, boot info table, generated ESP, hybrid
   let tmp: ReturnType<typeof makeTmp>;
   let proj: string;
   let image: string;
+  let buildOut: string;
   const loader = rand(6000, 'loader');
   before(() => {
     tmp = makeTmp();
@@ -105,7 +106,7 @@ describe('El Torito: BIOS + UEFI entries, boot info table, generated ESP, hybrid
 }
 `, 'boot.disc.json');
     image = path.join(proj, 'boot.iso');
-    buildOk(path.join(proj, 'boot.disc.json'), image, [], { cwd: proj });
+    buildOut = buildOk(path.join(proj, 'boot.disc.json'), image, [], { cwd: proj }).stdout;
   });
   after(() => tmp.cleanup());
 
@@ -126,6 +127,15 @@ describe('El Torito: BIOS + UEFI entries, boot info table, generated ESP, hybrid
     assert.equal(et.paths.get(2), '/boot/efi.img');
     // libisofs recognises a boot info table by its content (PVD address, own address, length, checksum).
     assert.equal(et.opts.get(1), 'boot-info-table');
+  });
+
+  test('build and check say what boots: entries, ESP, hybrid parts (text and JSON)', () => {
+    assert.match(buildOut, /^bootable: BIOS \(\/boot\/loader\.bin; loads 4 × 512 bytes, boot info table\); UEFI \(EFI system partition, FAT12, \d+ bytes, \/boot\/efi\.img; loads \d+ × 512 bytes\); hybrid: MBR with DiscForge's boot code \+ GPT with the EFI system partition$/m);
+    const r = runCli(['check', '--json', path.join(proj, 'boot.disc.json')], { cwd: proj });
+    assert.equal(r.status, 0, r.stderr);
+    const j = JSON.parse(r.stdout) as { boot: { entries: { platform: string; path: string | null; esp?: { fatType: number } }[]; hybrid: { mbr: string; gpt: boolean } } };
+    assert.deepEqual(j.boot.entries.map((e) => [e.platform, e.path, e.esp?.fatType ?? null]), [['bios', '/boot/loader.bin', null], ['efi', '/boot/efi.img', 12]]);
+    assert.deepEqual(j.boot.hybrid, { mbr: 'discforge', gpt: true });
   });
 
   test('the boot info table holds the PVD address, the image address, its length and checksum; the source is untouched', () => {

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { buildImage, hasErrors, planProject, type Progress } from '../engine/build';
 import { formatCueText, formatInspectText, inspectCue, inspectImage, isCueSheet } from '../engine/inspect';
 import { formatBytes } from '../engine/media';
+import { describeBoot, describeBootEntries } from '../engine/boot/eltorito';
 import { CancelledError, formatDiagnostic, InputError, type Diagnostic } from '../engine/util/errors';
 import { version } from '../../../package.json';
 import { BURN_COMMANDS, BURN_HELP, BURN_VALUE_FLAGS, BurnUsageError, runBurnCommand } from './burn';
@@ -141,6 +142,7 @@ async function cmdBuild(args: Args): Promise<number> {
         `wrote ${path.relative(process.cwd(), result.output) || result.output}: ${formatBytes(result.bytes)} (${result.bytes} bytes), ` +
           `${s.files} files, ${s.directories} folders, in ${secs.toFixed(2)} s\n`,
       );
+      if (result.plan.boot) process.stdout.write(describeBoot(result.plan.boot) + '\n');
     }
     return 0;
   } finally {
@@ -158,6 +160,7 @@ function cmdCheck(args: Args): number {
   if (args.flags.has('--json')) {
     process.stdout.write(JSON.stringify({
       ok, diagnostics: plan.diagnostics, bytes: plan.bytes, blocks: plan.image?.blocks, stats: plan.stats, output: plan.output,
+      boot: plan.boot ? { entries: describeBootEntries(plan.boot), hybrid: plan.boot.hybrid ?? null } : undefined,
     }, null, 2) + '\n');
   } else {
     printDiagnostics(plan.diagnostics);
@@ -166,6 +169,7 @@ function cmdCheck(args: Args): number {
     } else if (ok && plan.bytes !== undefined) {
       const s = plan.stats!;
       process.stdout.write(`${manifest}: ok — ${formatBytes(plan.bytes)} (${plan.bytes} bytes), ${s.files} files, ${s.directories} folders\n`);
+      if (plan.boot) process.stdout.write(describeBoot(plan.boot) + '\n');
     }
   }
   return ok ? 0 : 2;

@@ -833,3 +833,53 @@ function scanFolder(dir: string, timeMs: number, origin: JsonPath): DirNode | st
   };
   return walk(dir, root, 0) ?? root;
 }
+
+// ---- describing a plan (CLI) ----
+
+const PLATFORM_TEXT: Record<Platform, string> = { bios: 'BIOS', efi: 'UEFI', ppc: 'PowerPC', mac: 'Mac' };
+
+/** One entry as `check --json` reports it. */
+export interface BootEntryDescription {
+  platform: Platform;
+  emulation: Emulation;
+  /** The image's path on the disc; null when hidden. */
+  path: string | null;
+  bytes: number;
+  sectorCount: number;
+  bootInfoTable: boolean;
+  esp?: { fatType: number };
+}
+
+export function describeBootEntries(b: BootPlan): BootEntryDescription[] {
+  return b.entries.map((e) => ({
+    platform: e.platform,
+    emulation: e.emulation,
+    path: e.hidden ? null : discPathOf(e.node),
+    bytes: e.node.size,
+    sectorCount: e.sectorCount,
+    bootInfoTable: e.bootInfoTable,
+    esp: e.esp ? { fatType: e.esp.fatType } : undefined,
+  }));
+}
+
+/** A line for the CLI: "bootable: BIOS (…); UEFI (…); hybrid: …". */
+export function describeBoot(b: BootPlan): string {
+  const parts = b.entries.map((e) => {
+    const where = e.hidden ? 'hidden' : discPathOf(e.node);
+    const what = e.esp ? `EFI system partition, FAT${e.esp.fatType}, ${e.node.size} bytes, ${where}` : where;
+    const how = e.emulation === 'none' ? `loads ${e.sectorCount} × 512 bytes${e.bootInfoTable ? ', boot info table' : ''}` : `${e.emulation} emulation`;
+    return `${PLATFORM_TEXT[e.platform]} (${what}; ${how})`;
+  });
+  let line = `bootable: ${parts.join('; ')}`;
+  if (b.hybrid) {
+    const mbr = { discforge: 'MBR with DiscForge\'s boot code', isolinux: 'MBR from syslinux\'s isohdpfx.bin', grub2: 'MBR from GRUB\'s boot_hybrid.img', none: '' }[b.hybrid.mbr];
+    line += `; hybrid: ${[mbr, b.hybrid.gpt ? 'GPT with the EFI system partition' : ''].filter(Boolean).join(' + ')}`;
+  }
+  return line;
+}
+
+function discPathOf(n: FileNode): string {
+  const parts: string[] = [];
+  for (let x: TreeNode | undefined = n; x?.parent; x = x.parent) parts.push(x.name);
+  return '/' + parts.reverse().join('/');
+}
