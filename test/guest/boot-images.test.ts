@@ -35,7 +35,12 @@ describe('bootable images under SeaBIOS and OVMF', () => {
     writeTree(proj, {
       disc: { boot: { 'loader.bin': noEmulationImage('DF-BIOS-ENTRY', 8) }, 'readme.txt': 'a bootable disc\n' },
       efi: { EFI: { BOOT: { 'BOOTX64.EFI': grubEfiApp('DF-UEFI-ENTRY') } } },
-      emul: { 'floppy.img': floppyImage('DF-FLOPPY-144', '1.44'), 'disk.img': hardDiskImage('DF-HARD-DISK') },
+      emul: {
+        'floppy.img': floppyImage('DF-FLOPPY-144', '1.44'),
+        'floppy12.img': floppyImage('DF-FLOPPY-12', '1.2'),
+        'floppy288.img': floppyImage('DF-FLOPPY-288', '2.88'),
+        'disk.img': hardDiskImage('DF-HARD-DISK'),
+      },
     });
   });
   after(() => tmp.cleanup());
@@ -102,10 +107,15 @@ ${body},
     await boots({ firmware: 'uefi', disk: image, diskIf: 'virtio', until: /DF-UEFI-ENTRY/ }, 'OVMF, disk, FAT32 ESP');
   });
 
-  test('floppy-1.44 and hard-disk emulation entries boot under SeaBIOS', async () => {
+  test('floppy-1.44, floppy-1.2, floppy-2.88 and hard-disk emulation entries boot under SeaBIOS', async () => {
     const fd = build('floppy', `  "files": [ { "source": "emul/floppy.img" }, { "source": "disc/readme.txt" } ],
   "boot": [ { "platform": "bios", "image": "/floppy.img", "emulation": "floppy-1.44" } ]`);
     await boots({ firmware: 'bios', cdrom: fd, until: /DF-FLOPPY-144/ }, 'SeaBIOS, floppy emulation');
+    for (const [kind, file, marker] of [['floppy-1.2', 'floppy12.img', /DF-FLOPPY-12\b/], ['floppy-2.88', 'floppy288.img', /DF-FLOPPY-288/]] as const) {
+      const image = build(kind.replace('.', ''), `  "files": [ { "source": "emul/${file}" } ],
+  "boot": [ { "platform": "bios", "image": "/${file}", "emulation": "${kind}" } ]`);
+      await boots({ firmware: 'bios', cdrom: image, until: marker }, `SeaBIOS, ${kind} emulation`);
+    }
     const hd = build('harddisk', `  "files": [ { "source": "emul/disk.img" } ],
   "boot": [ { "platform": "bios", "image": "/disk.img", "emulation": "hard-disk", "hidden": true } ]`);
     await boots({ firmware: 'bios', cdrom: hd, until: /DF-HARD-DISK/ }, 'SeaBIOS, hard-disk emulation');
