@@ -2,7 +2,8 @@
 // the ISO 9660 volume in place as growisofs -M does. The new tree goes after the existing volume (on a write-unit
 // boundary), the old files stay where they are, and the new session's volume descriptors are copied over block
 // 16, so readers that know nothing of sessions — xorriso -indev on the disc file, isoinfo, our inspector — see
-// the latest tree. A UDF bridge's UDF is cleared (not grown). Full verification covers the copied descriptors.
+// the latest tree. A bridge grown by an ISO-only manifest loses its UDF (cleared, with a note); bridges grown as
+// bridges keep it (burn-grow-udf.test.ts). Full verification covers the copied descriptors.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -87,7 +88,7 @@ describe('growing the file system in place on overwritable media (--append)', ()
       assert.ok(r2.startLba >= r1.blocks && r2.startLba < r1.blocks + c.unit, `session 2 at ${r2.startLba} after ${r1.blocks} blocks`);
       assert.match(r2.notes.join('\n'), /the volume on the disc \(blocks 0–\d+, FIRST(ISO)?, 4 files\): 3 kept, 2 added, 1 replaced, 0 deleted/);
       assert.match(r2.notes.join('\n'), /the volume grew in place: the new tree is at blocks \d+–\d+, its volume descriptors were copied to block 16/);
-      assert.equal(/UDF file system is not grown in place/.test(r2.notes.join('\n')), c.udf);
+      assert.equal(/the new session has no UDF \(not among the manifest's file systems\): the old UDF volume recognition sequence and anchor at block 256 were cleared/.test(r2.notes.join('\n')), c.udf);
       assert.ok(r2.blocks * 2048 < 1_000_000, 'big.bin is not written again');
       // After the second session: readers that start at block 16 see the merged tree.
       assert.deepEqual(new Map([...xorrisoRead(file).files].sort()), shas(expect2));
@@ -143,11 +144,15 @@ describe('growing the file system in place on overwritable media (--append)', ()
     assert.deepEqual(new Map([...xorrisoRead(file).files].sort()), shas(expect1));
   });
 
-  test('a disc holding UDF alone (no ISO 9660 volume) is not grown nor overwritten by --append', async () => {
+  test('a disc holding UDF alone (no ISO 9660 volume) grows only as UDF; other data is not overwritten by --append', async () => {
     const spec = `virtual:dvd+rw:${path.join(root, 'udf-only.img')}`;
     const udf = manifest('udfonly', { 'u.txt': 'udf only\n' }, ['udf']);
     await append(spec, udf);
-    await assert.rejects(append(spec, m2), /holds data that is not an ISO 9660 volume .*: --append can only grow an ISO 9660 volume; --force overwrites the disc/);
+    await assert.rejects(append(spec, m2), /the disc holds a UDF volume without ISO 9660: growing it in place needs a manifest with "fileSystems": \["udf"\]/);
+    const other = path.join(root, 'other.img');
+    fs.writeFileSync(other, Buffer.alloc(64 * 2048, 0x5a));
+    fs.writeFileSync(`${other}.state.json`, fs.readFileSync(path.join(root, 'udf-only.img.state.json')));
+    await assert.rejects(append(`virtual:dvd+rw:${other}`, m2), /holds data that is neither an ISO 9660 nor a UDF volume \(another file system\): --append can only grow those; --force overwrites the disc/);
   });
 
   test('an image file cannot grow a volume; --force still overwrites; CLI --append grows', async () => {

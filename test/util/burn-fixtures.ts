@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildImage, hasErrors, planProject } from '../../server/src/engine/build';
 import { burn, type BurnOptions, type BurnResult } from '../../server/src/engine/burn/engine';
+import { planAppend } from '../../server/src/engine/burn/multisession';
 import { recorders } from '../../server/src/engine/burn/registry';
 import { planSource, type BurnSource } from '../../server/src/engine/burn/source';
 import { writeTree } from './tmpdir';
@@ -61,6 +62,19 @@ export async function burnTo(spec: string, manifest: string, opts: Partial<BurnO
   const lease = await recorders.lock(spec, `test burn of ${path.basename(manifest)}`);
   try {
     return await burn(lease.dev, { ...BASE_OPTS, ...opts }, sourceOf(manifest));
+  } finally {
+    await lease.release();
+  }
+}
+
+/**
+ * Burns `manifest` with --append (as the CLI does): the first session on a blank disc, else a later session
+ * (write-once media) or a growth in place (overwritable media) that merges the disc's tree with the manifest.
+ */
+export async function appendTo(spec: string, manifest: string, deletes: string[] = [], opts: Partial<BurnOptions> = {}): Promise<BurnResult> {
+  const lease = await recorders.lock(spec, `test append of ${path.basename(manifest)}`);
+  try {
+    return await burn(lease.dev, { ...BASE_OPTS, ...opts, append: true }, (t) => (t.startLba ? planAppend(manifest, t.dev, t.media, t.startLba, deletes, t.notes) : sourceOf(manifest)()));
   } finally {
     await lease.release();
   }

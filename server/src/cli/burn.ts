@@ -183,8 +183,8 @@ export function formatMediaText(m: MediaState, holder?: string): string {
     lines.push(`sessions: ${m.sessions.length}`);
     for (const s of m.sessions) lines.push(`  session ${s.number}: blocks ${s.start}–${s.lastRecorded} (${s.blocks} blocks, ${s.tracks} track${s.tracks === 1 ? '' : 's'})${s.closed ? '' : ', not closed'}`);
     if (m.volume) {
-      lines.push(`file system: ISO 9660 volume "${m.volume.label}", blocks 0–${Math.max(0, m.volume.blocks - 1)} (${m.volume.blocks} blocks)`);
-      if (m.volume.grownAt !== undefined) lines.push(`  grown in place: the latest tree was written from block ${m.volume.grownAt}; its volume descriptors are copied at block 16, earlier files stay where they were`);
+      lines.push(`file system: ${m.volume.udfOnly ? 'UDF' : 'ISO 9660'} volume "${m.volume.label}", blocks 0–${Math.max(0, m.volume.blocks - 1)} (${m.volume.blocks} blocks)`);
+      if (m.volume.grownAt !== undefined) lines.push(`  grown in place: the latest tree was written from block ${m.volume.grownAt}; ${m.volume.udfOnly ? 'its UDF anchor is copied at block 256' : 'its volume descriptors are copied at block 16'}, earlier files stay where they were`);
     }
     if (m.cdTracks) {
       lines.push(`tracks: ${m.cdTracks.length}`);

@@ -21,9 +21,10 @@
  *   disc is unformatted. --append grows the ISO 9660 volume in place as growisofs -M does ("appends new data as
  *   it was added to a multisession media and then copies the new volume descriptor(s) to the beginning of media
  *   thus effectively updating the root catalog reference", growisofs.c, dvd+rw-tools): the new tree is written
- *   after the existing volume (rounded up to the medium's write unit: 16 blocks on DVD, 32 on BD), the old files
- *   stay where they are, and the new session's volume descriptors are copied over blocks 16… once it is on the
- *   disc (see ./multisession.ts).
+ *   after the existing volume (rounded up to the medium's write unit: 16 blocks on DVD, 32 on BD, and past block
+ *   256), the old files stay where they are, and the new session's volume descriptors — with the UDF volume
+ *   recognition sequence after them — are copied over blocks 16… once it is on the disc, and its UDF anchor over
+ *   block 256 (a UDF bridge or a UDF-only volume grows as UDF too; see ./multisession.ts).
  * Optional commands that a drive refuses (SET STREAMING, SET CD SPEED, SEND OPC INFORMATION, RESERVE TRACK,
  * READ BUFFER CAPACITY, MODE SELECT on DVD+R/BD) never fail a burn: the standard lets a host go without them.
  */
@@ -33,6 +34,8 @@ import { describeMedia, driveInfo, readMediaState, type MediaState } from './med
 import * as mmc from './mmc';
 import { DriveSink, SECTOR, VerifyFailure, VerifySink, WriteFailure } from './sinks';
 import type { BurnSource, GrowInfo } from './source';
+import { isAnchor } from './multisession';
+import { tagChecksum } from '../udf/encode';
 
 export type BurnPhase =
   | 'validating-media' | 'formatting' | 'initializing-hardware' | 'calibrating-power' | 'writing' | 'finalizing'
@@ -268,13 +271,15 @@ export async function burn(dev: MmcDevice, opts: BurnOptions, makeSource: (t: Bu
       // Growing in place: the new session starts after the existing volume, on a write-unit boundary.
       grow = true;
       const unit = unitOf(m.family);
-      startLba = Math.ceil(Math.max(m.volume?.blocks ?? 0, 32) / unit) * unit;
+      // Past block 256 too: UDF's anchor is copied there once the session is written, so the session must not
+      // use it (only a volume smaller than 257 blocks ends before it).
+      startLba = Math.ceil(Math.max(m.volume?.blocks ?? 0, 257) / unit) * unit;
     } else if (opts.append) {
-      // Nothing to grow: but data that is not an ISO 9660 volume (UDF alone, another file system) is not
+      // Nothing to grow: but data that is neither an ISO 9660 nor a UDF volume (another file system) is not
       // overwritten without --force.
       const first = m.formatted && !opts.force ? await dev.read(0, 32).catch(() => undefined) : undefined;
       if (first?.some((x) => x !== 0)) {
-        throw new BurnError(`${dev.name}: the ${m.physicalType} holds data that is not an ISO 9660 volume (UDF alone, or another file system): --append can only grow an ISO 9660 volume; --force overwrites the disc`);
+        throw new BurnError(`${dev.name}: the ${m.physicalType} holds data that is neither an ISO 9660 nor a UDF volume (another file system): --append can only grow those; --force overwrites the disc`);
       }
       notes.push(`the ${m.physicalType} holds no ISO 9660 file system: --append writes the first one`);
     }
@@ -447,7 +452,7 @@ export async function burn(dev: MmcDevice, opts: BurnOptions, makeSource: (t: Bu
       const di = await dev.discInformation();
       if (di.discStatus !== 2) throw new BurnError(`${dev.name}: the drive did not close the disc after the ${atOnceName} recording (disc status ${di.discStatus})`);
     } else if (sequential) await closeSession(dev, profile, trackNumber, close);
-    let descriptors: Buffer | undefined;
+    let descriptors: { lba: number; data: Buffer }[] | undefined;
     if (grow && source.grow) {
       // The new session is on the disc: now its volume descriptors replace those at block 16 (growisofs -M).
       descriptors = await rewriteDescriptors(dev, startLba, source.grow, notes);
@@ -467,12 +472,13 @@ export async function burn(dev: MmcDevice, opts: BurnOptions, makeSource: (t: Bu
         opts.verify === 'quick' ? vsource.quickRanges() : undefined);
       await vsource.write(vsink);
       await vsink.finish();
-      if (descriptors) {
-        const got = await dev.read(16, descriptors.length / SECTOR);
-        if (!got.equals(descriptors)) {
+      for (const d of descriptors ?? []) {
+        const got = await dev.read(d.lba, d.data.length / SECTOR);
+        if (!got.equals(d.data)) {
           let i = 0;
-          while (got[i] === descriptors[i]) i++;
-          throw new VerifyFailure(`verification failed: the volume descriptors copied to block 16 differ at block ${16 + Math.floor(i / SECTOR)}`, 16 + Math.floor(i / SECTOR));
+          while (got[i] === d.data[i]) i++;
+          const bad = d.lba + Math.floor(i / SECTOR);
+          throw new VerifyFailure(`verification failed: the ${d.lba === 256 ? 'UDF anchor copied to block 256' : 'volume descriptors copied to block 16'} differ at block ${bad}`, bad);
         }
       }
       const vms = Date.now() - vstart;
@@ -564,25 +570,76 @@ async function recover(dev: MmcDevice, sequential: boolean, wrote: boolean, trac
 
 /**
  * Growing in place, the last step: the new session's volume descriptor set (read back from the disc at
- * startLba + 16, through its terminator) is copied over blocks 16…; blocks of the old set (and of a UDF volume
- * recognition sequence after it) that the new set does not cover are zeroed; an old UDF anchor at block 256 is
- * zeroed too, so that no reader finds the old UDF tree. Returns what was written at block 16.
+ * startLba + 16, through its terminator) and the UDF volume recognition sequence that follows it are copied over
+ * blocks 16…; blocks of the old set and sequence that the new ones do not cover are zeroed. With UDF in the new
+ * session, its anchor volume descriptor pointer (startLba + 256) is copied to block 256 with its tag location
+ * made 256 (ECMA-167 3/7.2.8: a reader checks it); it points at the new session's volume descriptor sequences,
+ * whose partition runs up to the closing anchor in the new volume's last block. Without UDF in the new session an
+ * old anchor at 256 is zeroed, so that no reader finds the old UDF tree. The anchor is written last: until then a
+ * UDF reader still finds the previous volume, intact. Returns what was written where (for verification).
  */
-async function rewriteDescriptors(dev: MmcDevice, startLba: number, g: GrowInfo, notes: string[]): Promise<Buffer> {
-  const vds = await dev.read(startLba + 16, g.newDescriptorBlocks);
-  const typeAt = (i: number) => (vds.toString('latin1', i * SECTOR + 1, i * SECTOR + 6) === 'CD001' ? vds[i * SECTOR] : -1);
-  if (typeAt(0) !== 1 || typeAt(g.newDescriptorBlocks - 1) !== 255) {
+async function rewriteDescriptors(dev: MmcDevice, startLba: number, g: GrowInfo, notes: string[]): Promise<{ lba: number; data: Buffer }[]> {
+  const copied = g.newDescriptorBlocks + g.vrsBlocks;
+  const vds = await dev.read(startLba + 16, copied);
+  const idAt = (i: number) => vds.toString('latin1', i * SECTOR + 1, i * SECTOR + 6);
+  const typeAt = (i: number) => (idAt(i) === 'CD001' ? vds[i * SECTOR] : -1);
+  if (g.newDescriptorBlocks > 0 && (typeAt(0) !== 1 || typeAt(g.newDescriptorBlocks - 1) !== 255)) {
     throw new BurnError(`${dev.name}: the new session's volume descriptors at block ${startLba + 16} do not read back as a primary volume descriptor … terminator: the descriptors at block 16 were left as they were`);
+  }
+  if (g.vrsBlocks > 0) {
+    const ids = Array.from({ length: g.vrsBlocks }, (_, i) => idAt(g.newDescriptorBlocks + i));
+    if (ids[0] !== 'BEA01' || !/^NSR0[23]$/.test(ids[1] ?? '') || ids[ids.length - 1] !== 'TEA01') {
+      throw new BurnError(`${dev.name}: the new session's UDF volume recognition sequence at block ${startLba + 16 + g.newDescriptorBlocks} reads back as ${ids.join(', ')}: the descriptors at block 16 were left as they were`);
+    }
+  }
+  let anchor: Buffer | undefined;
+  let udfNote = '';
+  if (g.udf) {
+    const a = await dev.read(startLba + 256, 1);
+    if (!isAnchor(a, startLba + 256)) {
+      throw new BurnError(`${dev.name}: the new session's UDF anchor at block ${startLba + 256} does not read back: the descriptors at block 16 were left as they were`);
+    }
+    // The partition (from the main volume descriptor sequence the anchor points at) must end where the closing
+    // anchor, the grown volume's last block, begins.
+    const mvds = a.readUInt32LE(20);
+    const seq = await dev.read(mvds, Math.min(16, Math.max(1, Math.floor(a.readUInt32LE(16) / SECTOR))));
+    let part: { start: number; length: number } | undefined;
+    for (let i = 0; i * SECTOR < seq.length; i++) {
+      if (seq.readUInt16LE(i * SECTOR) === 5) part = { start: seq.readUInt32LE(i * SECTOR + 188), length: seq.readUInt32LE(i * SECTOR + 192) };
+    }
+    const last = startLba + g.blocks - 1;
+    const closing = await dev.read(last, 1);
+    if (!part || part.start + part.length !== last || !isAnchor(closing, last)) {
+      throw new BurnError(`${dev.name}: the new session's UDF volume does not end in its last block ${last} (partition ${part ? `${part.start}+${part.length}` : 'missing'}): the descriptors at block 16 were left as they were`);
+    }
+    anchor = Buffer.from(a);
+    anchor.writeUInt32LE(256, 12);
+    anchor[4] = tagChecksum(anchor, 0);
+    udfNote = `UDF grew too: the anchor at block 256 is a copy of the new session's (block ${startLba + 256}), pointing at its volume descriptor sequences (blocks ${mvds} and ${a.readUInt32LE(28)}); the partition runs from block ${part.start} (the earliest kept file data) to ${last - 1}, the closing anchor is the volume's last block, ${last}`;
   }
   const out = Buffer.alloc(g.descriptorArea * SECTOR);
   vds.copy(out);
   await dev.write(16, out);
-  if (g.udfAnchor) {
-    await dev.write(256, Buffer.alloc(SECTOR));
-    notes.push('the disc\'s UDF file system is not grown in place (its tree cannot be extended safely here): its volume recognition sequence and anchor at block 256 were cleared, so every reader now sees the grown ISO 9660 / Joliet / Rock Ridge tree');
+  const written: { lba: number; data: Buffer }[] = [{ lba: 16, data: out }];
+  if (anchor) {
+    await dev.write(256, anchor);
+    written.push({ lba: 256, data: anchor });
+  } else if (g.udfAnchor) {
+    const zero = Buffer.alloc(SECTOR);
+    await dev.write(256, zero);
+    written.push({ lba: 256, data: zero });
+    notes.push('the new session has no UDF (not among the manifest\'s file systems): the old UDF volume recognition sequence and anchor at block 256 were cleared, so every reader sees the grown ISO 9660 tree');
   }
-  notes.push(`the volume grew in place: the new tree is at blocks ${startLba}–${startLba + g.blocks - 1}, its volume descriptors were copied to block 16 (${g.newDescriptorBlocks} blocks${g.descriptorArea > g.newDescriptorBlocks ? `, ${g.descriptorArea - g.newDescriptorBlocks} old ones cleared` : ''})`);
-  return out;
+  const what = g.vrsBlocks ? `${g.newDescriptorBlocks ? `${g.newDescriptorBlocks} ISO 9660 volume descriptors and ` : ''}the ${g.vrsBlocks}-block UDF volume recognition sequence` : `${g.newDescriptorBlocks} blocks`;
+  notes.push(`the volume grew in place: the new tree is at blocks ${startLba}–${startLba + g.blocks - 1}, its volume descriptors were copied to block 16 (${what}${g.descriptorArea > copied ? `; ${g.descriptorArea - copied} old blocks cleared` : ''})`);
+  if (udfNote) notes.push(udfNote);
+  if (g.bootable.after) {
+    const br = vds.subarray(SECTOR, 2 * SECTOR);
+    notes.push(`still bootable: the El Torito boot record at block 17 points at the new session's boot catalog (block ${br.readUInt32LE(0x47)})`);
+  } else if (g.bootable.before) {
+    notes.push('the disc is no longer bootable: the manifest has no "boot" entries, so the descriptors copied to block 16 have no El Torito boot record (the old boot images stay on the disc, unreferenced)');
+  }
+  return written;
 }
 
 async function flush(dev: MmcDevice): Promise<void> {

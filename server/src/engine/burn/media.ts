@@ -7,6 +7,7 @@
  */
 import { MmcDevice, ScsiError, SK, TIMEOUT } from './device';
 import * as mmc from './mmc';
+import { readDstring, tagChecksum } from '../udf/encode';
 
 export type MediaStatus = 'no-media' | 'blank' | 'appendable' | 'finalized' | 'overwrite-only' | 'unsupported';
 
@@ -58,14 +59,14 @@ export interface MediaState {
   totalSectors: number;
   /** Write speeds the drive offers for this disc, kB/s and as multiples of 1×. */
   writeSpeeds: { kBps: number; x: number }[];
-  /** For overwritable media: an ISO 9660 volume is present at block 16. */
+  /** For overwritable media: an ISO 9660 volume is present at block 16, or a UDF volume (anchor at 256) alone. */
   hasFileSystem?: boolean;
   /**
    * For overwritable media with an ISO 9660 volume: its label and size (blocks from 0), and where its latest tree
    * was written when the volume was grown in place (--append: the volume descriptors at block 16 are a copy of
    * those at grownAt + 16); undefined when the tree is the one written from block 0.
    */
-  volume?: { label: string; blocks: number; grownAt?: number };
+  volume?: { label: string; blocks: number; grownAt?: number; udfOnly?: boolean };
   /** READ TOC/PMA/ATIP format 0 (closed tracks; drives fabricate one for DVD and BD), when the drive answers. */
   toc?: { track: number; start: number }[];
   /** CDs with audio tracks (audio and mixed-mode CDs): each track's type from its TOC control nibble. */
@@ -172,14 +173,17 @@ export async function readMediaState(dev: MmcDevice): Promise<MediaState> {
     state.nextWritableAddress = 0;
     if (state.formatted) {
       state.hasFileSystem = await hasIsoVolume(dev, 0);
+      const udf = state.hasFileSystem ? undefined : await udfVolume(dev);
+      if (udf) state.hasFileSystem = true;
       state.sessions = state.hasFileSystem ? [{ number: 1, start: 0, blocks: 0, lastRecorded: 0, tracks: 1, closed: true }] : [];
       if (state.hasFileSystem) {
-        const vd = await dev.read(16, 1).catch(() => undefined);
-        const size = vd ? vd.readUInt32LE(80) : 0;
+        const vd = udf ? undefined : await dev.read(16, 1).catch(() => undefined);
+        const size = udf ? udf.blocks : vd ? vd.readUInt32LE(80) : 0;
         state.sessions[0].blocks = size;
         state.sessions[0].lastRecorded = Math.max(0, size - 1);
         state.lastWrittenAddress = Math.max(0, size - 1);
         if (vd) state.volume = { label: vd.toString('latin1', 40, 72).trim(), blocks: size, grownAt: await grownAt(dev, vd, size) };
+        if (udf) state.volume = { label: udf.label, blocks: size, grownAt: udf.grownAt, udfOnly: true };
       }
     }
     return state;
@@ -254,18 +258,54 @@ export async function readMediaState(dev: MmcDevice): Promise<MediaState> {
  * A volume grown in place keeps, at block 16, a copy of the descriptors of the session that holds its latest
  * tree; that session's own copy sits at its start + 16, just before its path tables and root directory (ECMA-119
  * 6.8.1 order as every mastering tool lays it out). Found by comparing a few candidate blocks (16-block steps
- * below the lowest of the path table and the root directory) with block 16.
+ * below the lowest of the path table and the root directory) with block 16. A UDF bridge's session has its UDF
+ * volume structures between the descriptors and the path tables (up to its start + 256): there the anchor at
+ * block 256, a copy of that session's, names it (its main volume descriptor sequence is at its start + 32).
  */
 async function grownAt(dev: MmcDevice, pvd: Buffer, size: number): Promise<number | undefined> {
   const pathTable = pvd.readUInt32LE(140);
   const root = pvd.readUInt32LE(156 + 2);
   const lowest = Math.min(pathTable || root, root);
   if (lowest < 48 || lowest >= size) return undefined;
-  for (let s = Math.floor((lowest - 17) / 16) * 16, n = 0; s >= 32 && n < 8; s -= 16, n++) {
+  const candidates: number[] = [];
+  const anchor = await dev.read(256, 1).catch(() => undefined);
+  if (anchor && anchor.readUInt16LE(0) === 2 && anchor.readUInt32LE(12) === 256) {
+    const s = anchor.readUInt32LE(20) - 32;
+    if (s >= 32 && s < lowest) candidates.push(s);
+  }
+  for (let s = Math.floor((lowest - 17) / 16) * 16, n = 0; s >= 32 && n < 8; s -= 16, n++) candidates.push(s);
+  for (const s of candidates) {
     const b = await dev.read(s + 16, 1).catch(() => undefined);
     if (b?.equals(pvd)) return s;
   }
   return undefined;
+}
+
+/**
+ * A UDF volume without ISO 9660 (a UDF-only disc): an NSR descriptor in the recognition sequence from block 16
+ * (ECMA-167 2/9.1) and an anchor at block 256 (3/10.2). Its size: through the end of the partition of the
+ * partition descriptor in the main volume descriptor sequence the anchor points at (3/10.5), plus the closing
+ * anchor when it follows the partition (as DiscForge and mkudffs lay it out). `grownAt`: the anchor names a
+ * descriptor sequence at S + 32 of a session written at S > 0 (the volume was grown in place).
+ */
+async function udfVolume(dev: MmcDevice): Promise<{ label: string; blocks: number; grownAt?: number } | undefined> {
+  const vrs = await dev.read(16, 3).catch(() => undefined);
+  if (!vrs || ![0, 1, 2].some((i) => /^NSR0[23]$/.test(vrs.toString('latin1', i * 2048 + 1, i * 2048 + 6)))) return undefined;
+  const a = await dev.read(256, 1).catch(() => undefined);
+  if (!a || a.readUInt16LE(0) !== 2 || a.readUInt32LE(12) !== 256 || tagChecksum(a, 0) !== a[4]) return undefined;
+  const mvds = a.readUInt32LE(20);
+  const seq = await dev.read(mvds, Math.min(16, Math.max(1, Math.floor(a.readUInt32LE(16) / 2048)))).catch(() => undefined);
+  if (!seq) return undefined;
+  let end = 257;
+  let label = '';
+  for (let i = 0; (i + 1) * 2048 <= seq.length; i++) {
+    const id = seq.readUInt16LE(i * 2048);
+    if (id === 5) end = Math.max(end, seq.readUInt32LE(i * 2048 + 188) + seq.readUInt32LE(i * 2048 + 192));
+    if (id === 6) label = readDstring(seq, i * 2048 + 84, 128);
+  }
+  const closing = await dev.read(end, 1).catch(() => undefined);
+  if (closing && closing.readUInt16LE(0) === 2 && closing.readUInt32LE(12) === end) end++;
+  return { label, blocks: end, grownAt: mvds - 32 > 0 ? mvds - 32 : undefined };
 }
 
 /** ECMA-119 8.1: a volume descriptor set starts at block base + 16 with "CD001". */

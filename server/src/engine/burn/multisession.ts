@@ -12,21 +12,33 @@
  * place, as growisofs -M does (dvd+rw-tools, growisofs.c: it "appends new data as it was added to a multisession
  * media and then copies the new volume descriptor(s) to the beginning of media"). The existing volume is read
  * from block 0, the new session is planned after its end (rounded up to the write unit), and once it is on the
- * disc the burn engine copies its volume descriptor set over block 16 (GrowInfo says how much). The old set may
- * be longer (a UDF bridge's volume recognition sequence follows the ISO terminator): what the new set does not
- * cover is zeroed, and so is the old UDF anchor at block 256 — UDF is not grown in place (its tree would need
- * new partition and file set descriptors pointing into the new session), so the grown disc is an ISO 9660 /
- * Joliet / Rock Ridge disc. A kept file whose data lies in the blocks to be rewritten (impossible with
- * DiscForge's layouts, possible with other tools') makes the growth refused before anything is written.
+ * disc the burn engine copies its volume descriptor set over block 16 (GrowInfo says how much). A UDF bridge
+ * grows as a bridge: the new session carries its own UDF volume (recognition sequence right after its ISO set,
+ * descriptor sequences at its start + 32 and + 48, integrity sequence at + 64, anchor at + 256, a partition from
+ * the earliest kept file data through its last block but one, closing anchor in its last block); the engine
+ * copies the recognition sequence along with the ISO set and the anchor to block 256, so UDF readers find the new
+ * volume (ECMA-167 3/8.4.2.1: anchors at 256 and N − 1, N the grown volume's end). A UDF-only volume grows the
+ * same way (planUdfGrowth). What the new set does not cover of the old one is zeroed, and an old anchor at 256
+ * too when the new session has no UDF (its manifest leaves UDF out). A kept file whose data lies in the blocks to
+ * be rewritten (impossible with DiscForge's layouts, possible with other tools') makes the growth refused before
+ * anything is written (or, when only UDF's anchor at 256 is in the way, grown without UDF).
  */
+import * as fs from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { hasErrors, planProject } from '../build';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DEFAULT_FILE_SYSTEMS, DEFAULT_UDF_REVISION, hasErrors, planProject } from '../build';
 import { walkTree } from '../inspect/tree';
 import { Problems } from '../inspect/problems';
 import { ImageReader } from '../inspect/reader';
 import { IsoImage } from '../iso9660/image';
 import type { IsoLevel } from '../iso9660/names';
-import type { DirNode, TreeNode } from '../model';
+import type { DiscProject } from '../manifest/types.generated';
+import type { DirNode, FileNode, TreeNode } from '../model';
+import { inspectUdf, type UdfEntry } from '../inspect/udf';
+import { tagChecksum } from '../udf/encode';
+import { attachIso, bridgeHooks, UdfImage } from '../udf/image';
+import { UdfFileSystem, type UdfRevision } from '../udf/volume';
 import { InputError } from '../util/errors';
 import type { MmcDevice } from './device';
 import type { MediaState } from './media';
@@ -175,30 +187,239 @@ export function mergeTrees(old: DirNode, manifest: DirNode, deletes: string[]): 
 /**
  * Plans the next session of a multisession disc: previous tree + manifest, an ISO 9660 volume at
  * `target.startLba` (IsoImage baseLba: every address absolute).
+ *
+ * Growing in place (overwritable media) writes the session as the manifest's first session would be written: a
+ * UDF bridge (the default file systems) gets its UDF too, and El Torito boot entries their boot record and
+ * catalog. UDF's volume (ECMA-167 3/8.4.2) is found through the anchor at block 256: the new session's anchor
+ * (at its start + 256) points at its own main and reserve volume descriptor sequences (start + 32, + 48), whose
+ * partition descriptor starts the partition at the lowest block of kept data (so the files of earlier sessions
+ * stay addressable, as in a later session of a write-once disc: ../udf/volume.ts) and ends it before the closing
+ * anchor in the session's last block, the last block of the grown volume. The burn engine then copies the ISO
+ * descriptor set with the volume recognition sequence that follows it to block 16 and the anchor to block 256.
  */
 export async function planAppend(manifest: string, dev: MmcDevice, media: MediaState, startLba: number, deletes: string[], notes: string[]): Promise<BurnSource> {
   const plan = planProject(manifest);
   if (hasErrors(plan.diagnostics) || !plan.root || !plan.project) throw new InputError(`${manifest}: the manifest has errors`, plan.diagnostics);
   const project = plan.project;
-  const fileSystems = project.fileSystems ?? ['iso9660', 'joliet', 'rockridge'];
-  if (!fileSystems.includes('iso9660')) throw new InputError(`${manifest}: an appended session is an ISO 9660 volume: "iso9660" must be among the file systems`);
-  if ((fileSystems as string[]).includes('udf')) notes.push('UDF is not written in an appended session (it would need a virtual allocation table): the new session has ISO 9660, Joliet and Rock Ridge');
   const grow = media.kind === 'overwrite';
+  // A session added to a write-once disc is ISO 9660 (+ Joliet, Rock Ridge); one that grows a volume in place is
+  // what the manifest asks for (by default the UDF bridge).
+  const fileSystems = (project.fileSystems ?? (grow ? DEFAULT_FILE_SYSTEMS : ['iso9660', 'joliet', 'rockridge'])) as string[];
+  if (!grow && !fileSystems.includes('iso9660')) throw new InputError(`${manifest}: an appended session is an ISO 9660 volume: "iso9660" must be among the file systems`);
+  if (!grow && fileSystems.includes('udf')) notes.push('UDF is not written in an appended session (it would need a virtual allocation table): the new session has ISO 9660, Joliet and Rock Ridge');
   const prev = grow ? 0 : media.startOfPreviousSession;
   if (prev === undefined) throw new InputError(`${dev.name}: the disc has no closed session to add to`);
   const oldArea = grow ? await descriptorArea(dev) : undefined;
+  if (grow && !fileSystems.includes('iso9660')) {
+    if (oldArea?.iso) throw new InputError(`${manifest}: the disc holds an ISO 9660 volume: growing it in place needs "iso9660" among the file systems (the new tree replaces the one at block 16)`);
+    return planUdfGrowth(manifest, project, plan.root, dev, media, startLba, deletes, notes);
+  }
+  if (grow && !oldArea?.iso) throw new InputError(`${dev.name}: the disc holds a UDF volume without ISO 9660: growing it in place needs a manifest with "fileSystems": ["udf"]`);
   const imported = await importSession(dev, prev);
   const report = mergeTrees(imported.root, plan.root, deletes);
   notes.push(`${grow ? `the volume on the disc (blocks 0–${Math.max(0, (media.volume?.blocks ?? startLba) - 1)}, ` : `previous session at block ${prev} (`}${imported.volumeId || 'no label'}, ${imported.files} files): ${report.kept} kept, ${report.added} added, ${report.replaced} replaced, ${report.deleted} deleted`);
   const created = project.volume?.created !== undefined ? Date.parse(project.volume.created) : undefined;
-  const image = new IsoImage(imported.root, {
-    level: (project.iso9660?.level ?? 3) as IsoLevel,
-    joliet: fileSystems.includes('joliet'),
-    jolietMaxName: project.joliet?.longNames ? 103 : 64,
-    rockRidge: fileSystems.includes('rockridge'),
-    nowMs: Date.now(),
+  const volume = {
+    label: project.volume?.label ?? (imported.volumeId || 'DISC'),
+    publisher: project.volume?.publisher,
+    preparer: project.volume?.preparer,
+    application: project.volume?.application,
+    system: project.volume?.system,
+    volumeSet: project.volume?.volumeSet,
+    createdMs: created,
+  };
+  const nowMs = Date.now();
+  // El Torito (growing only: firmware reads the boot record at block 17, which the growth rewrites; on a
+  // write-once disc it stays the first session's). The manifest's plan already holds the boot entries, planned on
+  // its own tree, which was merged above: its nodes are the merged tree's. The hybrid system area (MBR, GPT)
+  // lives in blocks 0–15 with addresses from block 0: a grown session does not rewrite it.
+  const boot = grow ? plan.boot : undefined;
+  const bootHooks = boot ? { catalogLba: boot.hooks.catalogLba, hiddenFiles: boot.hooks.hiddenFiles } : undefined;
+  for (const e of boot?.entries ?? []) {
+    // The boot info table's bi_pvd (byte 8) names the primary volume descriptor: the grown disc's is the copy at
+    // block 16 (the session's own, at its start + 16, is identical; a reader of the table may use either).
+    const patch = e.bootInfoTable ? e.node.patch : undefined;
+    if (patch) {
+      e.node.patch = (data) => {
+        patch(data);
+        data.writeUInt32LE(16, 8);
+      };
+    }
+  }
+  if (boot?.hybrid) notes.push('"hybrid": the system area (MBR/GPT in blocks 0–15) is not rewritten when a volume grows in place: a copy of the disc on a USB stick still starts what the first session put there');
+  const makeImage = (withUdf: boolean) => {
+    const udf = withUdf
+      ? new UdfFileSystem(imported.root, {
+        revision: (project.udf?.revision ?? DEFAULT_UDF_REVISION) as UdfRevision,
+        redundantMetadata: project.udf?.redundantMetadata ?? false,
+        volume,
+        nowMs,
+        baseLba: startLba,
+        embedSmallFiles: false, // a bridge shares every file's data with ISO 9660
+      })
+      : undefined;
+    const image = new IsoImage(imported.root, {
+      level: (project.iso9660?.level ?? 3) as IsoLevel,
+      joliet: fileSystems.includes('joliet'),
+      jolietMaxName: project.joliet?.longNames ? 103 : 64,
+      rockRidge: fileSystems.includes('rockridge'),
+      nowMs,
+      volume,
+      baseLba: startLba,
+      hooks: udf ? bridgeHooks(udf) : undefined,
+      boot: bootHooks,
+    });
+    if (udf) attachIso(udf, image);
+    boot?.attach(image);
+    const errors = [...image.problems, ...(udf?.problems ?? [])].filter((p) => p.severity === 'error');
+    if (errors.length) throw new InputError(`${manifest}: the merged tree cannot be written: ${errors.map((e) => e.message).slice(0, 5).join('; ')}`);
+    return { image, udf };
+  };
+  let { image, udf } = makeImage(grow && fileSystems.includes('udf'));
+  if (!oldArea) return planSource(manifest, image, image.layout);
+
+  const growInfo = (): GrowInfo => {
+    const vds = image.layout.map.find((w) => w.name === 'volume descriptors');
+    if (!vds || vds.lba !== startLba + 16) throw new Error('internal: the appended session has no volume descriptors at its start + 16');
+    const vrs = image.layout.map.find((w) => w.name === 'UDF volume recognition sequence');
+    if (udf && (!vrs || vrs.lba !== vds.lba + vds.blocks)) throw new Error('internal: the UDF volume recognition sequence does not follow the volume descriptors');
+    const copied = vds.blocks + (udf && vrs ? vrs.blocks : 0);
+    return {
+      blocks: image.blocks,
+      newDescriptorBlocks: vds.blocks,
+      vrsBlocks: udf && vrs ? vrs.blocks : 0,
+      descriptorArea: Math.max(copied, oldArea.blocks),
+      udfAnchor: oldArea.udfAnchor,
+      udf: udf !== undefined,
+      bootable: { before: oldArea.bootRecord, after: bootHooks !== undefined },
+    };
+  };
+  let grow1 = growInfo();
+  const rewritten = (g: GrowInfo): [number, number][] => [[16, 16 + g.descriptorArea], ...(g.udfAnchor || g.udf ? [[256, 257] as [number, number]] : [])];
+  let clash = keptExtentIn(imported.root, rewritten(grow1));
+  if (clash && udf && !keptExtentIn(imported.root, [[16, 16 + grow1.descriptorArea]])) {
+    // Only UDF's anchor is in the way (an ISO 9660 volume by another tool with file data at block 256): the
+    // volume grows without UDF.
+    notes.push(`UDF is not written: ${clash.path} lies at blocks ${clash.lba}–${clash.lba + clash.blocks - 1}, where UDF's anchor (block 256) must be; the grown volume has ISO 9660${fileSystems.includes('joliet') ? ', Joliet' : ''}${fileSystems.includes('rockridge') ? ', Rock Ridge' : ''}`);
+    ({ image, udf } = makeImage(false));
+    grow1 = growInfo();
+    clash = keptExtentIn(imported.root, rewritten(grow1));
+  }
+  if (clash) {
+    throw new InputError(`${dev.name}: the volume cannot grow in place: the data of ${clash.path} lies in blocks ${clash.lba}–${clash.lba + clash.blocks - 1}, where the volume descriptors must be rewritten; --force overwrites the disc instead`);
+  }
+  const source = planSource(manifest, image, image.layout);
+  source.grow = grow1;
+  return source;
+}
+
+/**
+ * The existing volume's descriptor area from block 16: the ISO 9660 descriptors through the terminator (ECMA-119
+ * 8.3), then any volume recognition sequence descriptors that follow (ECMA-167 2/8.3: BEA01, NSR02/NSR03, TEA01,
+ * BOOT2, CDW02); whether a UDF anchor volume descriptor pointer (tag 2, ECMA-167 3/10.2) is at block 256; and
+ * whether the set holds an El Torito boot record (type 0, "EL TORITO SPECIFICATION"). A UDF-only volume (no ISO
+ * 9660 set: the recognition sequence from block 16) has `iso` false.
+ */
+export async function descriptorArea(dev: MmcDevice): Promise<{ blocks: number; udfAnchor: boolean; iso: boolean; bootRecord: boolean }> {
+  const b = await dev.read(16, 32);
+  const VRS = new Set(['BEA01', 'NSR02', 'NSR03', 'TEA01', 'BOOT2', 'CDW02', 'CD001']);
+  const iso = b.toString('latin1', 1, 6) === 'CD001';
+  let n = 0;
+  let terminated = !iso;
+  let bootRecord = false;
+  for (; n < 32; n++) {
+    const at = n * SECTOR_BYTES;
+    const id = b.toString('latin1', at + 1, at + 6);
+    if (!terminated) {
+      if (id !== 'CD001') break;
+      if (b[at] === 255) terminated = true;
+      if (b[at] === 0 && b.toString('latin1', at + 7, at + 30) === 'EL TORITO SPECIFICATION') bootRecord = true;
+      continue;
+    }
+    if (!VRS.has(id)) break;
+  }
+  if (!terminated) throw new InputError(`${dev.name}: the ISO 9660 volume descriptors at block 16 have no terminator: the volume cannot grow in place`);
+  const a = await dev.read(256, 1).catch(() => undefined);
+  const udfAnchor = a !== undefined && isAnchor(a, 256);
+  return { blocks: n, udfAnchor, iso, bootRecord };
+}
+
+/** An anchor volume descriptor pointer (ECMA-167 3/10.2) recorded at `lba`: tag identifier 2, its location, checksum. */
+export function isAnchor(a: Buffer, lba: number): boolean {
+  return a.length >= 512 && a.readUInt16LE(0) === 2 && a.readUInt32LE(12) === lba && tagChecksum(a, 0) === a[4];
+}
+
+/**
+ * Growing a UDF-only volume (no ISO 9660) in place: its tree is read through the anchor at block 256 (our
+ * inspector's UDF reader, over READ (10)), merged with the manifest, and written as a UDF-only session at
+ * `startLba` (its recognition sequence at start + 16, anchor at start + 256, partition down to the earliest kept
+ * data, closing anchor in its last block); the engine copies the recognition sequence to block 16 and the anchor
+ * to block 256. Files recorded inside their file entries (ECMA-167 4/14.6.8 allocation type 3) have no extent
+ * to point at: their bytes are read from the entry and written again, in the new session's entries.
+ */
+async function planUdfGrowth(manifest: string, project: DiscProject, manifestRoot: DirNode, dev: MmcDevice, media: MediaState, startLba: number, deletes: string[], notes: string[]): Promise<BurnSource> {
+  const oldArea = await descriptorArea(dev);
+  const blocks = media.volume?.blocks ?? startLba;
+  const reader = new ImageReader(new DeviceFile(dev) as unknown as FileHandle, dev.name, blocks * SECTOR_BYTES);
+  const report = await inspectUdf(reader, { maxEntries: 1_000_000, maxDepth: 64 });
+  if (!report || !report.complete || report.entries.length === 0) {
+    throw new InputError(`${dev.name}: the UDF volume on the disc could not be read completely: ${(report?.problems ?? ['no UDF volume']).slice(0, 3).join('; ')}`);
+  }
+  const now = Date.now();
+  const root: DirNode = { kind: 'dir', name: '', parent: undefined, mode: 0o755, mtimeMs: now, origin: [], children: new Map() };
+  const dirs = new Map<string, DirNode>([['/', root]]);
+  let files = 0;
+  let embeddedDir: string | undefined;
+  for (const e of report.entries as UdfEntry[]) {
+    if (e.depth === 0) {
+      if (e.mode !== undefined) root.mode = e.mode & 0o7777;
+      continue;
+    }
+    const slash = e.path.lastIndexOf('/');
+    const parent = dirs.get(slash <= 0 ? '/' : e.path.slice(0, slash));
+    if (!parent) continue;
+    const mtime = Date.parse(e.recorded ?? '') || now;
+    const mode = e.mode !== undefined ? e.mode & 0o7777 : e.kind === 'dir' ? 0o755 : 0o644;
+    let node: TreeNode;
+    if (e.kind === 'dir') {
+      node = { kind: 'dir', name: e.name, parent, mode, mtimeMs: mtime, origin: [], children: new Map() };
+      dirs.set(e.path, node);
+    } else if (e.kind === 'symlink') {
+      node = { kind: 'symlink', name: e.name, parent, mode: 0o777, mtimeMs: mtime, origin: [], target: e.target ?? '' };
+    } else {
+      files++;
+      const f: FileNode = { kind: 'file', name: e.name, parent, mode, mtimeMs: mtime, origin: [], source: `${dev.name}#${e.icb}`, size: e.size };
+      if (e.embedded && e.size > 0) {
+        // The bytes after the entry's header and extended attributes (4/14.9: FE, 4/14.17: EFE).
+        const fe = await dev.read(e.icb, 1);
+        const efe = fe.readUInt16LE(0) === 266;
+        const at = (efe ? 216 : 176) + fe.readUInt32LE(efe ? 208 : 168);
+        embeddedDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'discforge-grow-'));
+        const tmp = path.join(embeddedDir, String(files));
+        fs.writeFileSync(tmp, fe.subarray(at, at + e.size));
+        fs.utimesSync(tmp, mtime / 1000, mtime / 1000);
+        f.source = tmp;
+        f.mtimeMs = fs.statSync(tmp).mtimeMs;
+      } else if (e.size > 0) {
+        f.recorded = e.extents.map((x) => ({ lba: x.lba, length: x.length }));
+      }
+      node = f;
+    }
+    parent.children.set(e.name, node);
+  }
+  if (embeddedDir) {
+    const d = embeddedDir;
+    process.once('exit', () => fs.rmSync(d, { recursive: true, force: true }));
+  }
+  const merged = mergeTrees(root, manifestRoot, deletes);
+  const label = report.udf?.logicalVolumeId || report.udf?.volumeId || '';
+  notes.push(`the UDF volume on the disc (blocks 0–${Math.max(0, blocks - 1)}, ${label || 'no label'}, ${files} files): ${merged.kept} kept, ${merged.added} added, ${merged.replaced} replaced, ${merged.deleted} deleted`);
+  const created = project.volume?.created !== undefined ? Date.parse(project.volume.created) : undefined;
+  const udf = new UdfFileSystem(root, {
+    revision: (project.udf?.revision ?? DEFAULT_UDF_REVISION) as UdfRevision,
+    redundantMetadata: project.udf?.redundantMetadata ?? false,
     volume: {
-      label: project.volume?.label ?? (imported.volumeId || 'DISC'),
+      label: project.volume?.label ?? (label || 'DISC'),
       publisher: project.volume?.publisher,
       preparer: project.volume?.preparer,
       application: project.volume?.application,
@@ -206,53 +427,26 @@ export async function planAppend(manifest: string, dev: MmcDevice, media: MediaS
       volumeSet: project.volume?.volumeSet,
       createdMs: created,
     },
+    nowMs: now,
     baseLba: startLba,
+    embedSmallFiles: true,
   });
-  const errors = image.problems.filter((p) => p.severity === 'error');
+  const errors = udf.problems.filter((p) => p.severity === 'error');
   if (errors.length) throw new InputError(`${manifest}: the merged tree cannot be written: ${errors.map((e) => e.message).slice(0, 5).join('; ')}`);
+  const image = new UdfImage(root, udf, startLba);
+  const vrs = image.layout.map.find((w) => w.name === 'UDF volume recognition sequence');
+  if (!vrs || vrs.lba !== startLba + 16) throw new Error('internal: the UDF session has no recognition sequence at its start + 16');
+  const g: GrowInfo = {
+    blocks: image.blocks, newDescriptorBlocks: 0, vrsBlocks: vrs.blocks, descriptorArea: Math.max(vrs.blocks, oldArea.blocks),
+    udfAnchor: oldArea.udfAnchor, udf: true, bootable: { before: false, after: false },
+  };
+  const clash = keptExtentIn(root, [[16, 16 + g.descriptorArea], [256, 257]]);
+  if (clash) {
+    throw new InputError(`${dev.name}: the volume cannot grow in place: the data of ${clash.path} lies in blocks ${clash.lba}–${clash.lba + clash.blocks - 1}, where the recognition sequence or the anchor must be rewritten; --force overwrites the disc instead`);
+  }
   const source = planSource(manifest, image, image.layout);
-  if (oldArea) {
-    const vds = image.layout.map.find((w) => w.name === 'volume descriptors');
-    if (!vds || vds.lba !== startLba + 16) throw new Error('internal: the appended session has no volume descriptors at its start + 16');
-    const grow: GrowInfo = { blocks: image.blocks, newDescriptorBlocks: vds.blocks, descriptorArea: Math.max(vds.blocks, oldArea.blocks), udfAnchor: oldArea.udfAnchor };
-    const rewritten: [number, number][] = [[16, 16 + grow.descriptorArea], ...(grow.udfAnchor ? [[256, 257] as [number, number]] : [])];
-    const clash = keptExtentIn(imported.root, rewritten);
-    if (clash) {
-      throw new InputError(`${dev.name}: the volume cannot grow in place: the data of ${clash.path} lies in blocks ${clash.lba}–${clash.lba + clash.blocks - 1}, where the volume descriptors must be rewritten; --force overwrites the disc instead`);
-    }
-    source.grow = grow;
-  }
+  source.grow = g;
   return source;
-}
-
-/**
- * The existing volume's descriptor area from block 16: the ISO 9660 descriptors through the terminator (ECMA-119
- * 8.3), then any volume recognition sequence descriptors that follow (ECMA-167 2/8.3: BEA01, NSR02/NSR03, TEA01,
- * BOOT2, CDW02); and whether a UDF anchor volume descriptor pointer (tag 2, ECMA-167 3/10.2) is at block 256.
- */
-export async function descriptorArea(dev: MmcDevice): Promise<{ blocks: number; udfAnchor: boolean }> {
-  const b = await dev.read(16, 32);
-  const VRS = new Set(['BEA01', 'NSR02', 'NSR03', 'TEA01', 'BOOT2', 'CDW02', 'CD001']);
-  let n = 0;
-  let terminated = false;
-  for (; n < 32; n++) {
-    const id = b.toString('latin1', n * SECTOR_BYTES + 1, n * SECTOR_BYTES + 6);
-    if (!terminated) {
-      if (id !== 'CD001') break;
-      if (b[n * SECTOR_BYTES] === 255) terminated = true;
-      continue;
-    }
-    if (!VRS.has(id)) break;
-  }
-  if (!terminated) throw new InputError(`${dev.name}: the ISO 9660 volume descriptors at block 16 have no terminator: the volume cannot grow in place`);
-  let udfAnchor = false;
-  const a = await dev.read(256, 1).catch(() => undefined);
-  if (a && a.readUInt16LE(0) === 2 && a.readUInt32LE(12) === 256) {
-    let sum = 0;
-    for (let i = 0; i < 16; i++) if (i !== 4) sum += a[i];
-    udfAnchor = (sum & 0xff) === a[4];
-  }
-  return { blocks: n, udfAnchor };
 }
 
 /** A file of the tree with recorded data (kept from the disc) in one of the block ranges. */

@@ -26,12 +26,24 @@ export interface BurnSource {
 export interface GrowInfo {
   /** Blocks of the session. */
   blocks: number;
-  /** The new session's volume descriptor set (primary … terminator), at its start + 16. */
+  /** The new session's ISO 9660 volume descriptor set (primary … terminator), at its start + 16 (0: UDF alone). */
   newDescriptorBlocks: number;
-  /** Blocks rewritten from block 16: the new set, then zeros over what is left of the old set (and a UDF VRS). */
+  /** The UDF volume recognition sequence after that set (BEA01, NSR02/NSR03, TEA01), copied with it; 0 without UDF. */
+  vrsBlocks: number;
+  /**
+   * Blocks rewritten from block 16: the new set and recognition sequence, then zeros over what is left of the old
+   * ones.
+   */
   descriptorArea: number;
-  /** The old volume has a UDF anchor at block 256 (a bridge disc): cleared, UDF is not grown. */
+  /** The old volume has a UDF anchor at block 256. */
   udfAnchor: boolean;
+  /**
+   * The new session has UDF: its anchor (start + 256, ECMA-167 3/8.4.2.1) is copied to block 256 (its tag
+   * location rewritten, 3/7.2.8). Without it an old anchor at 256 is cleared: the grown disc has no UDF.
+   */
+  udf: boolean;
+  /** Whether the descriptor set at block 16 held an El Torito boot record before, and will after. */
+  bootable: { before: boolean; after: boolean };
 }
 
 const SAMPLES = 32;
