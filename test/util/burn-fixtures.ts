@@ -129,3 +129,60 @@ export function xorrisoRead(image: string, extraLoad: string[] = []): { files: M
 export function expectedFiles(p: Project): Map<string, string> {
   return new Map(Object.entries(p.files).map(([k, v]) => [k, sha256(v)]));
 }
+
+/** udfinfo's view of the UDF volume of the session that starts at `start` (udfinfo --startblock). */
+export function udfinfoAt(image: string, start: number): { status: number; fields: Record<string, string>; layout: { start: number; blocks: number; type: string }[]; stderr: string } {
+  const r = run('udfinfo', ['--startblock', String(start), image]);
+  const fields: Record<string, string> = {};
+  const layout: { start: number; blocks: number; type: string }[] = [];
+  for (const line of r.stdout.split('\n')) {
+    const m = /^start=(\d+), blocks=(\d+), type=(\S+)$/.exec(line);
+    if (m) layout.push({ start: Number(m[1]), blocks: Number(m[2]), type: m[3] });
+    else {
+      const i = line.indexOf('=');
+      if (i > 0) fields[line.slice(0, i)] = line.slice(i + 1);
+    }
+  }
+  return { status: r.status, fields, layout, stderr: r.stderr };
+}
+
+/**
+ * A copy of a multisession disc `file` as a reader with no idea of sessions must be given it: the volume
+ * descriptors of the session at `start` (its ISO 9660 set and the UDF volume recognition sequence after it, from
+ * start + 16) over blocks 16…, and its UDF anchor (start + 256) at block 256 with its tag location made 256
+ * (ECMA-167 3/7.2.5, checksum 3/7.2.3) — what growing in place does on overwritable media; every other block as
+ * it is (all other addresses in the session are absolute). Blocks of the first session's descriptor area that
+ * the copied set does not cover are zeroed. Returns `out`.
+ */
+export function sessionView(file: string, start: number, out: string): string {
+  fs.copyFileSync(file, out);
+  const VRS = new Set(['CD001', 'BEA01', 'NSR02', 'NSR03', 'TEA01', 'BOOT2', 'CDW02']);
+  const fd = fs.openSync(out, 'r+');
+  try {
+    const read = (lba: number, n = 1) => {
+      const b = Buffer.alloc(n * 2048);
+      fs.readSync(fd, b, 0, b.length, lba * 2048);
+      return b;
+    };
+    const area = (base: number) => {
+      let n = 0;
+      while (n < 64 && VRS.has(read(base + 16 + n).toString('latin1', 1, 6))) n++;
+      return n;
+    };
+    const theirs = area(start);
+    const ours = area(0);
+    if (theirs === 0) throw new Error(`sessionView: no volume descriptors at block ${start + 16}`);
+    const set = read(start + 16, theirs);
+    fs.writeSync(fd, Buffer.concat([set, Buffer.alloc(Math.max(0, ours - theirs) * 2048)]), 0, undefined, 16 * 2048);
+    const anchor = read(start + 256);
+    if (anchor.readUInt16LE(0) !== 2 || anchor.readUInt32LE(12) !== start + 256) throw new Error(`sessionView: no UDF anchor at block ${start + 256}`);
+    anchor.writeUInt32LE(256, 12);
+    let sum = 0;
+    for (let i = 0; i < 16; i++) if (i !== 4) sum += anchor[i];
+    anchor[4] = sum & 0xff;
+    fs.writeSync(fd, anchor, 0, 2048, 256 * 2048);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return out;
+}

@@ -55,10 +55,13 @@ Options:
   --close              close (finalize) the disc: no session can be added later
   --append             add a session to an appendable disc (CD-R, DVD±R, BD-R): the previous session's
                        files stay (at their old places on the disc), the manifest's files are added or
-                       replace those at the same path. On DVD+RW, DVD-RAM, BD-RE and DVD-RW (restricted
-                       overwrite) the ISO 9660 volume grows in place (as growisofs -M): the new tree is
-                       written after it and its volume descriptors are copied to block 16 (a UDF bridge's
-                       UDF is not grown: it is cleared, ISO 9660/Joliet/Rock Ridge remain)
+                       replace those at the same path. The new session has the manifest's file systems
+                       (without "fileSystems": the UDF bridge when the previous session has UDF, else ISO
+                       9660, Joliet and Rock Ridge); its UDF volume lies in the session (anchor at its
+                       start + 256), where UDF readers look on a multisession disc. On DVD+RW, DVD-RAM,
+                       BD-RE and DVD-RW (restricted overwrite) the volume grows in place (as growisofs -M):
+                       the new tree is written after it and its volume descriptors are copied to block 16
+                       (a UDF bridge's recognition sequence with them, its anchor to block 256)
   --delete PATH        with --append: leave this file or folder out of the new session (repeatable)
   --force              overwrite a rewritable disc that holds data (CD-RW/DVD-RW are blanked first)
   --eject              eject the disc when done

@@ -5,6 +5,39 @@
  * point at their old extents (FileNode.recorded). Readers mount the last session (ECMA-119 volumes with absolute
  * addresses; the TOC / READ TRACK INFORMATION tell where it starts).
  *
+ * With "udf" among the manifest's file systems (the default when the previous session has UDF) the session is a
+ * whole UDF bridge, self-contained in the session S: recognition sequence right after its ISO 9660 set (S + 16…),
+ * descriptor sequences at S + 32 and S + 48, integrity sequence at S + 64, anchor at S + 256, one partition
+ * (read-only access, ECMA-167 3/10.5.7; no space bitmaps) from the earliest kept file data through the session's
+ * last block but one, closing anchor in the session's last block (zeros before it make the session a whole
+ * number of the medium's writable units, so that the drive pads nothing after it). Every address in it is
+ * absolute, as ISO 9660's are, so kept files are the earlier sessions' extents. This is growth in place (below) minus the copy to blocks
+ * 16 and 256, which a write-once disc cannot take.
+ *
+ * What the specifications say of such a volume. ECMA-167 puts the recognition sequence 32768 bytes into the
+ * volume space (2/8.3) and anchors at 256 and N − 256 / N (3/8.4.2.1), N the volume's last block. OSTA's CD-R
+ * rules ("Using OSTA UDF on CD-R and CD-RW media", integrated into UDF 1.50 by DCNs 2-025…2-032 and kept in
+ * the appendix on CD media of later revisions) have a section "Multisession and Mixed Mode" — volume recognition sequence, anchor
+ * volume descriptor pointer, "UDF Bridge format", with the layouts "Multisession UDF disc" and "ISO 9660 converted
+ * to UDF" (a later session whose UDF describes files an earlier ISO 9660 session recorded): a multisession disc's
+ * volume is taken from its last session, the recognition sequence from the session's 16th block and the anchor 256
+ * blocks after its start, every other address absolute. The Linux kernel reads it that way (fs/udf, commit
+ * f4bcbbd92ebd "udf: Fix handling of multisession media": "only anchor blocks and primary volume descriptors are
+ * placed on media relative to the last session. All other block numbers are absolute"). The virtual allocation
+ * table (UDF 2.2.11, a type 2 virtual partition map; the "sequential file system" of those CD-R rules) is how a
+ * volume is *updated* on write-once media: an open session written in packets, whose file entries are superseded
+ * through the VAT's remapping, the VAT found at the last recorded block. A session recorded whole and closed is
+ * never updated: its partition is read-only (access type 1, UDF 2.2.14.2, as on pressed media), nothing in it
+ * needs remapping, and the next session brings a new, complete volume. No rule found asks a VAT of such a volume
+ * (the stored copies of UDF 2.60 could not be read past their opening pages here: the clause numbers above are
+ * from the documents' tables of contents, the rest from the kernel's reading and from the readers below).
+ * Proven (test/engine/burn-append-udf.test.ts, for CD-R, DVD+R, DVD-R, BD-R): the Linux kernel mounts each
+ * appended session (mount -t udf -o session=START) and reads every file; udfinfo --startblock START reads the
+ * volume (anchors at START + 256 and the session's last block); xorriso reads the ISO 9660 side; our inspector
+ * and 7-Zip read it when handed the session's descriptors at 16 and 256. A reader with no notion of sessions
+ * (7-Zip, our inspector on the disc file as it is) finds the first session's anchor at 256 and shows the first
+ * session's tree, as ISO 9660 readers without sessions show the first ISO tree.
+ *
  * The previous session is read through the drive: READ (10) behind an ImageReader, walked by the inspector's
  * tree walker (read only).
  *
@@ -32,6 +65,7 @@ import { walkTree } from '../inspect/tree';
 import { Problems } from '../inspect/problems';
 import { ImageReader } from '../inspect/reader';
 import { IsoImage } from '../iso9660/image';
+import type { Writer } from '../image/layout';
 import type { IsoLevel } from '../iso9660/names';
 import type { DiscProject } from '../manifest/types.generated';
 import type { DirNode, FileNode, TreeNode } from '../model';
@@ -196,19 +230,23 @@ export function mergeTrees(old: DirNode, manifest: DirNode, deletes: string[]): 
  * stay addressable, as in a later session of a write-once disc: ../udf/volume.ts) and ends it before the closing
  * anchor in the session's last block, the last block of the grown volume. The burn engine then copies the ISO
  * descriptor set with the volume recognition sequence that follows it to block 16 and the anchor to block 256.
+ *
+ * A later session on a write-once disc is built the same way (the UDF writer with baseLba = the session's start),
+ * with nothing copied: readers take the volume from the last session (see the head of this file).
  */
 export async function planAppend(manifest: string, dev: MmcDevice, media: MediaState, startLba: number, deletes: string[], notes: string[]): Promise<BurnSource> {
   const plan = planProject(manifest);
   if (hasErrors(plan.diagnostics) || !plan.root || !plan.project) throw new InputError(`${manifest}: the manifest has errors`, plan.diagnostics);
   const project = plan.project;
   const grow = media.kind === 'overwrite';
-  // A session added to a write-once disc is ISO 9660 (+ Joliet, Rock Ridge); one that grows a volume in place is
-  // what the manifest asks for (by default the UDF bridge).
-  const fileSystems = (project.fileSystems ?? (grow ? DEFAULT_FILE_SYSTEMS : ['iso9660', 'joliet', 'rockridge'])) as string[];
-  if (!grow && !fileSystems.includes('iso9660')) throw new InputError(`${manifest}: an appended session is an ISO 9660 volume: "iso9660" must be among the file systems`);
-  if (!grow && fileSystems.includes('udf')) notes.push('UDF is not written in an appended session (it would need a virtual allocation table): the new session has ISO 9660, Joliet and Rock Ridge');
   const prev = grow ? 0 : media.startOfPreviousSession;
   if (prev === undefined) throw new InputError(`${dev.name}: the disc has no closed session to add to`);
+  // A later session on a write-once disc has the manifest's file systems; without "fileSystems" in the manifest,
+  // the UDF bridge when the previous session has UDF (its anchor at its start + 256), else ISO 9660 + Joliet + Rock
+  // Ridge as before. Growing a volume in place: the manifest's, by default the UDF bridge.
+  const prevUdf = !grow && (await previousSessionHasUdf(dev, prev));
+  const fileSystems = (project.fileSystems ?? (grow || prevUdf ? DEFAULT_FILE_SYSTEMS : ['iso9660', 'joliet', 'rockridge'])) as string[];
+  if (!grow && !fileSystems.includes('iso9660')) throw new InputError(`${manifest}: an appended session is an ISO 9660 volume (UDF goes with it, as a bridge): "iso9660" must be among the file systems`);
   const oldArea = grow ? await descriptorArea(dev) : undefined;
   if (grow && !fileSystems.includes('iso9660')) {
     if (oldArea?.iso) throw new InputError(`${manifest}: the disc holds an ISO 9660 volume: growing it in place needs "iso9660" among the file systems (the new tree replaces the one at block 16)`);
@@ -266,7 +304,7 @@ export async function planAppend(manifest: string, dev: MmcDevice, media: MediaS
       nowMs,
       volume,
       baseLba: startLba,
-      hooks: udf ? bridgeHooks(udf) : undefined,
+      hooks: udf ? (grow ? bridgeHooks(udf) : sessionHooks(udf, startLba, media)) : undefined,
       boot: bootHooks,
     });
     if (udf) attachIso(udf, image);
@@ -275,8 +313,13 @@ export async function planAppend(manifest: string, dev: MmcDevice, media: MediaS
     if (errors.length) throw new InputError(`${manifest}: the merged tree cannot be written: ${errors.map((e) => e.message).slice(0, 5).join('; ')}`);
     return { image, udf };
   };
-  let { image, udf } = makeImage(grow && fileSystems.includes('udf'));
-  if (!oldArea) return planSource(manifest, image, image.layout);
+  let { image, udf } = makeImage(fileSystems.includes('udf'));
+  if (!oldArea) {
+    if (udf) notes.push(sessionUdfNote(image, imported.root, startLba));
+    else if (prevUdf) notes.push('the new session has no UDF (not among the manifest\'s file systems): UDF readers, which read the last session, find no UDF volume on the disc any more; ISO 9660 readers see the new tree');
+    else if (!project.fileSystems) notes.push('the previous session has no UDF: the new session has ISO 9660, Joliet and Rock Ridge ("fileSystems" with "udf" adds a UDF volume)');
+    return planSource(manifest, image, image.layout);
+  }
 
   const growInfo = (): GrowInfo => {
     const vds = image.layout.map.find((w) => w.name === 'volume descriptors');
@@ -342,6 +385,63 @@ export async function descriptorArea(dev: MmcDevice): Promise<{ blocks: number; 
   const a = await dev.read(256, 1).catch(() => undefined);
   const udfAnchor = a !== undefined && isAnchor(a, 256);
   return { blocks: n, udfAnchor, iso, bootRecord };
+}
+
+/**
+ * The bridge hooks of a session on a write-once disc, with the session made a whole number of the medium's
+ * writable units (DVD: 16-block ECC blocks, BD: 32-block clusters; MMC-6 RESERVE TRACK rounds a track up to them
+ * and the drive pads what the host leaves short when it closes the track): zeros go before UDF's closing anchor,
+ * so that the anchor is the session's last recorded block, where a reader that takes the last written address
+ * (READ TRACK INFORMATION / READ CAPACITY) for N looks for it (ECMA-167 3/8.4.2.1).
+ */
+function sessionHooks(udf: UdfFileSystem, startLba: number, media: MediaState) {
+  const hooks = bridgeHooks(udf);
+  const unit = media.family === 'bd' ? 32 : media.family === 'dvd' ? 16 : 1;
+  let pad = 0;
+  const align: Writer = {
+    name: 'padding to the writable unit',
+    plan: (lba) => {
+      pad = (unit - ((lba + 1 - startLba) % unit)) % unit;
+      return pad;
+    },
+    write: (sink) => sink.zeros(pad * SECTOR_BYTES),
+  };
+  return { ...hooks, afterData: [...(hooks.afterData ?? []).slice(0, -1), align, ...(hooks.afterData ?? []).slice(-1)] };
+}
+
+/**
+ * Does the session that starts at `start` hold a UDF volume? Its anchor volume descriptor pointer at start + 256
+ * (the UDF anchor of a session, as readers look for it on a multisession disc).
+ */
+async function previousSessionHasUdf(dev: MmcDevice, start: number): Promise<boolean> {
+  const a = await dev.read(start + 256, 1).catch(() => undefined);
+  return a !== undefined && isAnchor(a, start + 256);
+}
+
+/** What the new session's UDF volume is and where (for the burn's notes). */
+function sessionUdfNote(image: IsoImage, root: DirNode, startLba: number): string {
+  const at = (name: string) => image.layout.map.find((w) => w.name === name);
+  const vrs = at('UDF volume recognition sequence');
+  const first = at('UDF anchor (256)');
+  const last = at('UDF anchor (end)');
+  if (!vrs || !first || !last) throw new Error('internal: the appended session\'s UDF structures are missing from its layout');
+  // The anchor writer pads up to start + 256: its structure is the writer's last block.
+  const anchor = first.lba + first.blocks - 1;
+  const closing = last.lba + last.blocks - 1;
+  if (anchor !== startLba + 256) throw new Error(`internal: the appended session's UDF anchor is at block ${anchor}, not at its start + 256 (${startLba + 256})`);
+  const low = lowestKept(root);
+  return `the new session carries its own UDF volume: recognition sequence at block ${vrs.lba}, anchor at block ${anchor} (its start + 256), closing anchor at block ${closing} (its last block)` +
+    `${low !== undefined && low < startLba ? `, partition reaching down to block ${low} (the earliest kept file data)` : ''}; UDF readers find it at the start of the last session`;
+}
+
+/** The lowest block of recorded (kept) file data in the tree. */
+function lowestKept(dir: DirNode): number | undefined {
+  let low: number | undefined;
+  for (const c of dir.children.values()) {
+    const l = c.kind === 'dir' ? lowestKept(c) : c.kind === 'file' && c.recorded ? Math.min(...c.recorded.filter((x) => x.length > 0).map((x) => x.lba)) : undefined;
+    if (l !== undefined && Number.isFinite(l)) low = Math.min(low ?? l, l);
+  }
+  return low;
 }
 
 /** An anchor volume descriptor pointer (ECMA-167 3/10.2) recorded at `lba`: tag identifier 2, its location, checksum. */
