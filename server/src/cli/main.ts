@@ -12,6 +12,7 @@ import { describeBoot, describeBootEntries } from '../engine/boot/eltorito';
 import { CancelledError, formatDiagnostic, InputError, type Diagnostic } from '../engine/util/errors';
 import { version } from '../../../package.json';
 import { BURN_COMMANDS, BURN_HELP, BURN_VALUE_FLAGS, BurnUsageError, runBurnCommand } from './burn';
+import { loadState, mediaModel, statePath } from '../engine/burn/emulator/disc';
 
 const HELP: Record<string, string> = {
   main: `discforge ${version} — disc mastering from a declarative manifest (*.disc.json)
@@ -50,15 +51,20 @@ Exit 0 when it would build, 2 when it has errors.
 
 Options:
   --json               print the diagnostics and the plan as JSON on stdout`,
-  inspect: `Usage: discforge inspect <image> [--json]
+  inspect: `Usage: discforge inspect <image> [--json] [--session-start LBA]
 
-Shows the volume descriptors and, per file system (ISO 9660, Joliet, Rock Ridge, ISO 9660:1999), the
+Shows the volume descriptors and, per file system (ISO 9660, Joliet, Rock Ridge, ISO 9660:1999, UDF), the
 directory tree with sizes and extents. Damaged or hostile images give a clear error or a list of problems.
 For a cue sheet (album.cue): the table of contents (tracks, indexes, lengths, flags, ISRC, MCN), the CD-TEXT,
 and a check of every data sector (sync, header, EDC, ECC) of the BIN.
 
+Multisession discs: readers use the last session, whose volume descriptors are at its start + 16 and UDF
+anchor at its start + 256 (every other address is absolute). For an emulated disc (virtual:<profile>:<image>,
+whose sessions are in <image>.state.json) inspect reads the last session; otherwise block 0.
+
 Options:
-  --json               print the report as JSON`,
+  --json               print the report as JSON
+  --session-start LBA  read the session that starts at block LBA (0: the first session)`,
 };
 
 interface Args {
@@ -68,7 +74,7 @@ interface Args {
   all: Map<string, string[]>;
 }
 
-const VALUE_FLAGS = new Set(['--output', '-o', '--progress', ...BURN_VALUE_FLAGS]);
+const VALUE_FLAGS = new Set(['--output', '-o', '--progress', '--session-start', ...BURN_VALUE_FLAGS]);
 
 function parseArgs(argv: string[]): Args {
   const positional: string[] = [];
@@ -176,18 +182,76 @@ function cmdCheck(args: Args): number {
 }
 
 async function cmdInspect(args: Args): Promise<number> {
-  checkFlags(args, ['--json']);
+  checkFlags(args, ['--json', '--session-start']);
   const image = args.positional[0];
   if (!image || args.positional.length > 1) throw new UsageError('inspect takes one image');
+  const given = args.flags.get('--session-start');
+  let sessionStart: number | undefined;
+  if (typeof given === 'string') {
+    if (!/^\d+$/.test(given.trim()) || !Number.isSafeInteger(Number(given))) {
+      throw new UsageError(`--session-start takes a block number (an integer ≥ 0), got "${given}"`);
+    }
+    sessionStart = Number(given);
+  }
   if (!fs.existsSync(image)) throw new InputError(`${image}: no such file`);
   if (isCueSheet(image)) {
+    if (sessionStart !== undefined) throw new UsageError('--session-start applies to disc images, not to cue sheets');
     const cue = inspectCue(image);
     process.stdout.write(args.flags.has('--json') ? JSON.stringify(cue, null, 2) + '\n' : formatCueText(cue));
     return 0;
   }
-  const report = await inspectImage(image);
-  process.stdout.write(args.flags.has('--json') ? JSON.stringify(report, null, 2) + '\n' : formatInspectText(report));
+  // An emulated disc's sessions (IMAGE.state.json): readers use the last one; --session-start overrides.
+  const sessions = emulatedSessions(image);
+  const chosen = sessionStart === undefined ? (sessions.length > 1 ? sessions[sessions.length - 1] : undefined) : sessions.find((x) => x.start === sessionStart);
+  const start = sessionStart ?? chosen?.start ?? 0;
+  const report = await inspectImage(image, { sessionStart: start, ...(chosen ? { sessionEnd: chosen.end } : {}) });
+  const session = sessions.length > 1 || (sessionStart !== undefined && sessions.length > 0)
+    ? {
+      number: chosen?.number ?? null,
+      of: sessions.length,
+      start,
+      end: chosen?.end ?? null,
+      from: sessionStart === undefined ? 'emulated disc state' : '--session-start',
+      sessions: sessions.map((x) => x.start),
+    }
+    : undefined;
+  if (args.flags.has('--json')) {
+    process.stdout.write(JSON.stringify(session ? { ...report, session } : report, null, 2) + '\n');
+    return 0;
+  }
+  let note: string | undefined;
+  if (session && chosen) {
+    note = `${chosen.number} of ${sessions.length}, from block ${start} (${sessionStart === undefined ? 'from the emulated disc\'s state' : '--session-start'})`;
+    if (sessionStart === undefined) note += '; --session-start 0 for the first';
+  } else if (session) {
+    note = `from block ${start} (--session-start; the emulated disc's sessions start at ${sessions.map((x) => x.start).join(', ')})`;
+  }
+  process.stdout.write(formatInspectText(report, note ? { session: note } : {}));
   return 0;
+}
+
+/**
+ * The sessions of the emulated disc whose data file is `image` (its IMAGE.state.json, see
+ * ../engine/burn/emulator/disc.ts), as its table of contents lists them: closed tracks of closed sessions.
+ * None when there is no state (a plain image) or it cannot be read (a note says so).
+ */
+function emulatedSessions(image: string): { number: number; start: number; end: number }[] {
+  if (!fs.existsSync(statePath(image))) return [];
+  try {
+    // The model only matters for a disc without state; the state file exists.
+    const st = loadState(image, mediaModel('cd-r'));
+    const bySession = new Map<number, { start: number; end: number }>();
+    for (const t of st.tracks) {
+      if (!t.closed || t.session > st.closedSessions || t.recorded <= 0) continue;
+      const s = bySession.get(t.session);
+      const end = t.start + t.recorded - 1;
+      bySession.set(t.session, s ? { start: Math.min(s.start, t.start), end: Math.max(s.end, end) } : { start: t.start, end });
+    }
+    return [...bySession.entries()].sort((a, b) => a[0] - b[0]).map(([, x], i) => ({ number: i + 1, ...x }));
+  } catch (e) {
+    process.stderr.write(`discforge: note: ${(e as Error).message}; reading the image from block 0\n`);
+    return [];
+  }
 }
 
 export async function main(argv: string[]): Promise<number> {

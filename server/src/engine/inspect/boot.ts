@@ -49,9 +49,15 @@ export interface BootInspection {
 /**
  * Reads the El Torito boot catalog and the system area of the image at `path` (what `inspect` reports as
  * `boot` and `systemArea`), for tests and tools that need only these. Throws InputError when the file cannot
- * be opened; an image without an ISO 9660 descriptor set still gets its system area read.
+ * be opened; an image without an ISO 9660 descriptor set still gets its system area read. `sessionStart`: read
+ * the boot record of the session that starts there (its descriptor set at sessionStart + 16; the catalog address
+ * it records is absolute); the system area is always the image's sectors 0-15.
  */
-export async function readBoot(path: string): Promise<BootInspection> {
+export async function readBoot(path: string, opts: { sessionStart?: number } = {}): Promise<BootInspection> {
+  const sessionStart = opts.sessionStart ?? 0;
+  if (!Number.isSafeInteger(sessionStart) || sessionStart < 0) {
+    throw new InputError(`readBoot: the session start must be a block number (an integer ≥ 0), got ${sessionStart}`);
+  }
   let fh: FileHandle;
   try {
     fh = await open(path, 'r');
@@ -64,9 +70,9 @@ export async function readBoot(path: string): Promise<BootInspection> {
     const reader = new ImageReader(fh, path, st.size);
     const problems = new Problems();
     let catalogLba: number | null = null;
-    let pvdLba = FIRST_DESCRIPTOR;
+    let pvdLba = sessionStart + FIRST_DESCRIPTOR;
     try {
-      const descriptors = await readVolumeDescriptors(reader, problems);
+      const descriptors = await readVolumeDescriptors(reader, problems, sessionStart);
       for (const d of descriptors) {
         if (d.kind === 'boot' && d.elTorito && catalogLba === null) catalogLba = d.elTorito.catalogLba;
       }

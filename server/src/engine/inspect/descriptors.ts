@@ -24,27 +24,32 @@ const TYPE_SUPPLEMENTARY = 2;
 const TYPE_PARTITION = 3;
 const TYPE_TERMINATOR = 255;
 
-export async function readVolumeDescriptors(r: ImageReader, problems: Problems): Promise<VolumeDescriptor[]> {
-  const minSize = (FIRST_DESCRIPTOR + 1) * SECTOR;
+/**
+ * Reads the set from sessionStart + 16 (a later session of a multisession disc; its descriptors record absolute
+ * addresses). Throws InputError when there is no usable set there.
+ */
+export async function readVolumeDescriptors(r: ImageReader, problems: Problems, sessionStart = 0): Promise<VolumeDescriptor[]> {
+  const first = sessionStart + FIRST_DESCRIPTOR;
+  const minSize = (first + 1) * SECTOR;
   if (r.size < minSize) {
     throw new InputError(
       `${r.name}: file is ${r.size} bytes, too small for an ISO 9660 image (the volume descriptors start at byte ${
-        FIRST_DESCRIPTOR * SECTOR
-      }, ECMA-119 6.2.1)`,
+        first * SECTOR
+      }${sessionStart ? `, sector ${first}: session start ${sessionStart} + 16` : ''}, ECMA-119 6.2.1)`,
     );
   }
   const out: VolumeDescriptor[] = [];
   let terminated = false;
-  for (let lba = FIRST_DESCRIPTOR; lba < FIRST_DESCRIPTOR + MAX_DESCRIPTORS; lba++) {
+  for (let lba = first; lba < first + MAX_DESCRIPTORS; lba++) {
     const sec = await r.sector(lba);
     if (sec.length < SECTOR) {
-      if (lba === FIRST_DESCRIPTOR) throw new InputError(`${r.name}: image ends inside the first volume descriptor`);
+      if (lba === first) throw new InputError(`${r.name}: image ends inside the first volume descriptor (sector ${first})`);
       problems.add(`volume descriptor set not terminated: the image ends at sector ${lba} (ECMA-119 6.7.1)`);
       break;
     }
     const ident = sec.subarray(1, 6).toString('latin1');
     if (ident !== 'CD001') {
-      if (lba === FIRST_DESCRIPTOR) throw new InputError(`${r.name}: ${describeNonIso(sec)}`);
+      if (lba === first) throw new InputError(`${r.name}: ${describeNonIso(sec, first)}`);
       problems.add(
         `volume descriptor set not terminated: sector ${lba} has no "CD001" standard identifier (ECMA-119 6.7.1, 8.1.2)`,
       );
@@ -71,8 +76,8 @@ export async function readVolumeDescriptors(r: ImageReader, problems: Problems):
   const primaries = out.filter((d) => d.kind === 'primary');
   if (primaries.length === 0) {
     throw new InputError(
-      `${r.name}: no primary volume descriptor in the volume descriptor set (sectors ${FIRST_DESCRIPTOR}-${
-        FIRST_DESCRIPTOR + out.length - 1
+      `${r.name}: no primary volume descriptor in the volume descriptor set (sectors ${first}-${
+        first + out.length - 1
       }; ECMA-119 6.7.1 requires one)`,
     );
   }
@@ -80,14 +85,14 @@ export async function readVolumeDescriptors(r: ImageReader, problems: Problems):
   return out;
 }
 
-function describeNonIso(sec: Buffer): string {
-  if (isAllZero(sec)) return `sector ${FIRST_DESCRIPTOR} is all zeros: not an ISO 9660 image (no volume descriptor)`;
+function describeNonIso(sec: Buffer, first: number): string {
+  if (isAllZero(sec)) return `sector ${first} is all zeros: not an ISO 9660 image (no volume descriptor)`;
   const ident = sec.subarray(1, 6).toString('latin1');
   if (ident === 'BEA01' || ident.startsWith('NSR0')) {
-    return `not an ISO 9660 image: sector ${FIRST_DESCRIPTOR} holds a UDF descriptor ("${ident}") and no ISO 9660 volume descriptor`;
+    return `not an ISO 9660 image: sector ${first} holds a UDF descriptor ("${ident}") and no ISO 9660 volume descriptor`;
   }
-  return `not an ISO 9660 image: no "CD001" volume descriptor at sector ${FIRST_DESCRIPTOR} (byte ${
-    FIRST_DESCRIPTOR * SECTOR + 1
+  return `not an ISO 9660 image: no "CD001" volume descriptor at sector ${first} (byte ${
+    first * SECTOR + 1
   } holds "${printable(sec.subarray(1, 6))}")`;
 }
 

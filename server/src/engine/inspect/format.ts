@@ -16,14 +16,26 @@ import { formatUdfFileSystem } from './udf-format';
 /** Paths longer than this do not widen the path column (they push their own line's columns instead). */
 const MAX_PATH_COLUMN = 60;
 
-export function formatInspectText(report: InspectReport): string {
+/**
+ * `session`: how the caller chose the session (e.g. "session 3 of 3, from block 1234 (from the emulated disc's
+ * state)"), printed instead of the plain "from block N" line.
+ */
+export function formatInspectText(report: InspectReport, opts: { session?: string } = {}): string {
   const out: string[] = [];
   out.push(`Image  ${report.image}`);
   out.push(`Size   ${report.size} bytes (${report.sectors} sectors of ${report.sectorSize} bytes)`);
+  // Only a later session gets a line: the output for a plain image is as it always was.
+  if (opts.session) out.push(`Session ${opts.session}`);
+  else if (report.sessionStart > 0) {
+    out.push(`Session from block ${report.sessionStart} (descriptors at ${report.sessionStart + 16}, UDF anchor at ${report.sessionStart + 256})`);
+  }
   out.push('');
   out.push('Volume descriptors');
   for (const vd of report.volumeDescriptors) out.push(...formatDescriptor(vd));
-  if (report.volumeDescriptors.length === 0) out.push('  none (no ISO 9660 volume descriptor set: a UDF-only image)');
+  if (report.volumeDescriptors.length === 0) {
+    const udfOnly = report.fileSystems.some((f) => f.type === 'udf');
+    out.push(`  none (no ISO 9660 volume descriptor set${udfOnly ? ': a UDF-only image' : ''})`);
+  }
   if (report.boot) out.push('', ...formatBootCatalog(report.boot));
   if (report.systemArea) out.push('', ...formatSystemArea(report.systemArea));
   for (const fs of report.fileSystems) {

@@ -43,7 +43,8 @@ export async function inspectImage(path: string, opts: InspectOptions = {}): Pro
   try {
     const st = await fh.stat();
     if (!st.isFile()) throw new InputError(`${path}: not a regular file`);
-    return await inspect(new ImageReader(fh, path, st.size), { maxEntries, maxDepth });
+    const session = sessionOf(path, st.size, opts);
+    return await inspect(new ImageReader(fh, path, st.size), { maxEntries, maxDepth }, session);
   } catch (e) {
     if (e instanceof InputError) throw e;
     // I/O errors (EIO, a file that vanished) and anything a malformed image provoked: still the input's fault.
@@ -53,13 +54,49 @@ export async function inspectImage(path: string, opts: InspectOptions = {}): Pro
   }
 }
 
-async function inspect(reader: ImageReader, limits: { maxEntries: number; maxDepth: number }): Promise<InspectReport> {
+/**
+ * The session to read (InspectOptions.sessionStart / sessionEnd), checked against the image: a start that is not
+ * a whole block number, or whose descriptor area (start + 16) is past the end of the image, is an InputError.
+ */
+function sessionOf(path: string, size: number, opts: InspectOptions): { start: number; end?: number } {
+  const { sessionStart: start = 0, sessionEnd: end } = opts;
+  if (!Number.isSafeInteger(start) || start < 0) throw new InputError(`inspect: the session start must be a block number (an integer ≥ 0), got ${start}`);
+  if (end !== undefined && (!Number.isSafeInteger(end) || end < start)) {
+    throw new InputError(`inspect: the session end must be a block number not below the session start ${start}, got ${end}`);
+  }
+  const sectors = Math.floor(size / SECTOR);
+  if (start > 0 && start + FIRST_DESCRIPTOR >= sectors) {
+    throw new InputError(
+      `${path}: session start ${start} is past the end of the image: its volume descriptors would be at sector ${start + FIRST_DESCRIPTOR}, the image has ${sectors} sectors`,
+    );
+  }
+  return end === undefined ? { start } : { start, end };
+}
+
+async function inspect(
+  reader: ImageReader,
+  limits: { maxEntries: number; maxDepth: number },
+  session: { start: number; end?: number },
+): Promise<InspectReport> {
   const problems = new Problems();
   if (reader.size % SECTOR !== 0) {
     problems.add(`image size ${reader.size} is not a multiple of ${SECTOR} bytes: the last sector is partial (truncated?)`);
   }
+  const base = session.start;
   // A UDF-only image has no ISO 9660 descriptors: its recognition sequence starts at sector 16 with BEA01.
-  const descriptors = (await isUdfWithoutIso(reader)) ? [] : await readVolumeDescriptors(reader, problems);
+  let descriptors: Awaited<ReturnType<typeof readVolumeDescriptors>> = [];
+  if (!(await isUdfWithoutIso(reader, base))) {
+    try {
+      descriptors = await readVolumeDescriptors(reader, problems, base);
+    } catch (e) {
+      // A later session chosen by the caller that holds no descriptor set: say so in the report (any UDF volume
+      // there is still read). At block 0 this stays an error: the file is not an image we can read.
+      if (!(e instanceof InputError) || base === 0) throw e;
+      problems.add(
+        `session start ${base}: no usable ISO 9660 volume descriptor set at sector ${base + FIRST_DESCRIPTOR} (its start + 16, ECMA-119 6.2.1) — ${e.message.replace(`${reader.name}: `, '').replace(/:? ?not an ISO 9660 image:? ?/, ' ').trim()}; is ${base} where a session starts?`,
+      );
+    }
+  }
   const volumes = descriptors.filter((d): d is VolumeDescriptorVolume => 'rootDirectory' in d);
   const pvd = volumes.find((d) => d.kind === 'primary');
   if (pvd && pvd.volumeSpaceSize * pvd.logicalBlockSize > reader.size) {
@@ -74,7 +111,7 @@ async function inspect(reader: ImageReader, limits: { maxEntries: number; maxDep
   const bootRecord = descriptors.find((d) => d.kind === 'boot' && d.elTorito !== null);
   const boot =
     bootRecord?.kind === 'boot' && bootRecord.elTorito
-      ? await readBootCatalog(reader, bootRecord.elTorito.catalogLba, pvd?.lba ?? FIRST_DESCRIPTOR, problems)
+      ? await readBootCatalog(reader, bootRecord.elTorito.catalogLba, pvd?.lba ?? base + FIRST_DESCRIPTOR, problems)
       : null;
   const systemArea = await readSystemArea(reader, problems);
 
@@ -88,7 +125,7 @@ async function inspect(reader: ImageReader, limits: { maxEntries: number; maxDep
     if (vd.kind === 'supplementary' && vd.joliet) fileSystems.push(await buildFileSystem(reader, vd, 'joliet', limits));
     if (vd.kind === 'enhanced') fileSystems.push(await buildFileSystem(reader, vd, 'iso9660:1999', limits));
   }
-  const udf = await inspectUdf(reader, limits);
+  const udf = await inspectUdf(reader, limits, session);
   if (udf) fileSystems.push(udf);
 
   return {
@@ -96,6 +133,8 @@ async function inspect(reader: ImageReader, limits: { maxEntries: number; maxDep
     size: reader.size,
     sectorSize: SECTOR,
     sectors: Math.floor(reader.size / SECTOR),
+    sessionStart: base,
+    ...(session.end !== undefined ? { sessionEnd: session.end } : {}),
     volumeDescriptors: descriptors,
     ...(boot ? { boot } : {}),
     ...(systemArea ? { systemArea } : {}),

@@ -10,6 +10,18 @@ export interface InspectOptions {
   maxEntries?: number;
   /** Do not descend below this directory depth (default 64); the report says so in `problems`. */
   maxDepth?: number;
+  /**
+   * Where the session to read starts (a block number, default 0). Readers of a multisession disc use the last
+   * session: its volume descriptor set (and the UDF volume recognition sequence after it) is at sessionStart + 16,
+   * its UDF anchor at sessionStart + 256; every other address (extents, path tables, the boot catalog, UDF
+   * partitions) is absolute. A start past the image is an InputError; one that holds no descriptors a problem.
+   */
+  sessionStart?: number;
+  /**
+   * The session's last block, where its closing UDF anchors are (sessionEnd and sessionEnd − 256; ECMA-167
+   * 3/8.4.2.1). Default: the image's last block. Ignored unless it lies in the session and the image.
+   */
+  sessionEnd?: number;
 }
 
 export interface InspectReport {
@@ -21,6 +33,10 @@ export interface InspectReport {
   sectorSize: number;
   /** Whole sectors in the file (size / sectorSize, rounded down). */
   sectors: number;
+  /** The block the session read starts at (0 unless InspectOptions.sessionStart chose a later session). */
+  sessionStart: number;
+  /** The session's last block, when the caller gave it (InspectOptions.sessionEnd). */
+  sessionEnd?: number;
   /** Every descriptor of the volume descriptor set, in recorded order (ECMA-119 6.7.1), terminator included. */
   volumeDescriptors: VolumeDescriptor[];
   /** The El Torito boot catalog, when a boot record points to one (./boot.ts). */

@@ -10,6 +10,7 @@
  * in `problems` with where it was found; nothing here throws for a malformed image.
  */
 import { crcItu, decodeCs0, readDstring, readRegid, readTimestamp, tagChecksum, TAG } from '../udf/encode';
+import { isAllZero } from './bytes';
 import { Problems } from './problems';
 import { SECTOR, type ImageReader } from './reader';
 import { modeString } from './tree';
@@ -122,12 +123,15 @@ interface LongAd {
 const revisionString = (n: number): string | null => (n > 0 ? `${(n >> 8).toString(16)}.${(n & 0xff).toString(16).padStart(2, '0')}` : null);
 const isoTime = (ms: number | undefined): string | null => (ms === undefined || Number.isNaN(ms) ? null : new Date(ms).toISOString().replace('.000Z', 'Z'));
 
-/** Is there a UDF volume recognition sequence (an NSR descriptor within the extended area) from sector 16? */
-export async function probeUdf(reader: ImageReader): Promise<{ recognition: { lba: number; id: string }[]; nsr: boolean }> {
+/**
+ * Is there a UDF volume recognition sequence (an NSR descriptor within the extended area) from sector 16 (of the
+ * session that starts at `sessionStart`)?
+ */
+export async function probeUdf(reader: ImageReader, sessionStart = 0): Promise<{ recognition: { lba: number; id: string }[]; nsr: boolean }> {
   const recognition: { lba: number; id: string }[] = [];
   let nsr = false;
   let inExtended = false;
-  for (let lba = 16; lba < 16 + 64; lba++) {
+  for (let lba = sessionStart + 16; lba < sessionStart + 16 + 64; lba++) {
     const s = await reader.sector(lba);
     if (s.length < SECTOR) break;
     const id = s.toString('latin1', 1, 6);
@@ -143,17 +147,26 @@ export async function probeUdf(reader: ImageReader): Promise<{ recognition: { lb
 }
 
 /** A UDF-only image: the recognition sequence at sector 16 starts with BEA01 (no ISO 9660 descriptors). */
-export async function isUdfWithoutIso(reader: ImageReader): Promise<boolean> {
-  const s = await reader.sector(16);
+export async function isUdfWithoutIso(reader: ImageReader, sessionStart = 0): Promise<boolean> {
+  const s = await reader.sector(sessionStart + 16);
   if (s.length < SECTOR || s.toString('latin1', 1, 6) === 'CD001') return false;
-  return (await probeUdf(reader)).nsr;
+  return (await probeUdf(reader, sessionStart)).nsr;
+}
+
+/**
+ * The session whose UDF volume is read: its recognition sequence is at start + 16, its anchor at start + 256,
+ * its closing anchors at end and end − 256 (end: the image's last block unless given). Everything else absolute.
+ */
+export interface UdfSession {
+  start: number;
+  end?: number;
 }
 
 /** Reads the UDF volume and tree; null when the image has no UDF recognition sequence. */
-export async function inspectUdf(reader: ImageReader, limits: UdfLimits): Promise<FileSystemReport | null> {
-  const probe = await probeUdf(reader);
+export async function inspectUdf(reader: ImageReader, limits: UdfLimits, session: UdfSession = { start: 0 }): Promise<FileSystemReport | null> {
+  const probe = await probeUdf(reader, session.start);
   if (!probe.nsr) return null;
-  const u = new UdfReader(reader, limits);
+  const u = new UdfReader(reader, limits, session);
   return u.run(probe.recognition);
 }
 
@@ -167,7 +180,7 @@ class UdfReader {
   private complete = true;
   private tagVersion = 0;
 
-  constructor(private readonly r: ImageReader, private readonly limits: UdfLimits) {
+  constructor(private readonly r: ImageReader, private readonly limits: UdfLimits, private readonly session: UdfSession = { start: 0 }) {
     this.details = {
       revision: null, minReadRevision: null, minWriteRevision: null, maxWriteRevision: null, recognition: [], anchors: [],
       mainVds: null, reserveVds: null, vdsUsed: null, volumeId: '', volumeSetId: '', logicalVolumeId: '', fileSetId: '',
@@ -251,21 +264,33 @@ class UdfReader {
   private async readVolume(fs: FileSystemReport): Promise<void> {
     const d = this.details;
     // Anchors (3/8.4.2.1): 256, N − 256, N (N = last sector); N − 1 and N − 150 for images of discs read with run-out.
-    const n = this.sectors - 1;
+    // In a later session: its start + 256, and N the session's last block when known.
+    const last = this.sectors - 1;
+    const s0 = this.session.start;
+    const first = s0 + 256;
+    const end = this.session.end;
+    let n = last;
+    if (end !== undefined && end >= first && end <= last) {
+      n = end;
+      // A session padded to the medium's writing unit (a BD cluster is 32 blocks, a DVD ECC block 16) ends in
+      // zero blocks: its closing anchor is in the last block written before them.
+      for (let k = 0; k < 32 && n > first && isAllZero(await this.r.sector(n)); k++) n--;
+    }
     let avdp: Buffer | undefined;
-    for (const lba of [...new Set([256, n, n - 256, n - 150, n - 152])].filter((x) => x >= 256 && x <= n)) {
+    for (const lba of [...new Set([first, n, n - 256, n - 150, n - 152])].filter((x) => x >= first && x <= last)) {
       const s = await this.r.sector(lba);
       if (s.length < 512) continue;
-      if (this.tag(s, 0, `anchor at sector ${lba}`, TAG.AVDP, lba, lba !== 256) === TAG.AVDP) {
+      if (this.tag(s, 0, `anchor at sector ${lba}`, TAG.AVDP, lba, lba !== first) === TAG.AVDP) {
         d.anchors.push(lba);
         avdp ??= s;
       }
     }
+    const at256 = s0 ? `${first} (session start ${s0} + 256)` : '256';
     if (!avdp) {
-      this.problems.add('no anchor volume descriptor pointer at sector 256, N − 256 or N (ECMA-167 3/8.4.2.1): UDF structures not read');
+      this.problems.add(`no anchor volume descriptor pointer at sector ${at256}, N − 256 or N (ECMA-167 3/8.4.2.1): UDF structures not read`);
       return;
     }
-    if (d.anchors.length < 2) this.problems.add(`only one anchor (sector ${d.anchors[0]}); UDF 2.2.3 wants at least two of 256, N − 256 and N`);
+    if (d.anchors.length < 2) this.problems.add(`only one anchor (sector ${d.anchors[0]}); UDF 2.2.3 wants at least two of ${at256}, N − 256 and N`);
     d.mainVds = { length: avdp.readUInt32LE(16), lba: avdp.readUInt32LE(20) };
     d.reserveVds = { length: avdp.readUInt32LE(24), lba: avdp.readUInt32LE(28) };
 
