@@ -102,10 +102,19 @@ export async function runUiSuite(cs) {
     /** Opens the quick input and picks the row showing `text` (retrying: contributions appear a bit after load). @param {string} query @param {string} text */
     async function quickPick(query, text, timeoutMs = 60000) {
       const start = Date.now();
-      for (;;) {
+      for (let attempt = 0; ; attempt++) {
         await page.keyboard.press('Escape');
+        // F1 goes to the workbench only when the focus is not inside a webview (the burn panel): after a failed
+        // attempt, give the focus back to the workbench first (a click in the editor area: the open editor, or its
+        // empty watermark).
+        if (attempt > 0) await page.locator('.part.editor').first().click().catch(() => {});
         await page.keyboard.press('F1');
-        await input.waitFor({ state: 'visible', timeout: 10000 });
+        try {
+          await input.waitFor({ state: 'visible', timeout: 10000 });
+        } catch (e) {
+          if (Date.now() - start > timeoutMs) throw e;
+          continue;
+        }
         await input.fill(query);
         const row = page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first();
         try {
