@@ -4,10 +4,9 @@
 // systems around them. (test/guest/boot-images.test.ts boots the same kind of images under SeaBIOS and OVMF.)
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { assertInputError, buildOk, diagnostics, makeTmp, positionOf, runCli, writeManifest, writeTree, type Pos } from '../util/fixtures';
+import { assertInputError, buildOk, diagnostics, makeTmp, positionOf, runCli, seededBytes, writeManifest, writeTree, type Pos } from '../util/fixtures';
 import { run as runTool, sha256, SEVEN_ZIP } from '../util/oracles';
 import { inspectImage, readBoot } from '../../server/src/engine/inspect';
 import { readAt } from '../util/inspect-tools';
@@ -19,11 +18,7 @@ function run(cmd: string, args: string[], opts: { allowFail?: boolean } = {}): {
 }
 
 const CREATED = '2026-01-01T00:00:00Z';
-const rand = (n: number, seed: string) => {
-  const out = Buffer.alloc(n);
-  for (let i = 0, off = 0; off < n; i++, off += 32) crypto.createHash('sha256').update(`${seed}:${i}`).digest().copy(out, off);
-  return out;
-};
+const rand = (n: number, seed: string) => seededBytes(seed, n);
 
 interface XorrisoBootEntry { n: number; platform: string; bootable: boolean; emul: string; loadSegment: number; hdpt: number; loadSize: number; lba: number }
 

@@ -17,7 +17,7 @@ import { importSession } from '../../server/src/engine/burn/multisession';
 import { recorders } from '../../server/src/engine/burn/registry';
 import { inspectImage } from '../../server/src/engine/inspect';
 import { appendTo, sessionView, udfinfoAt, xorrisoRead } from '../util/burn-fixtures';
-import { runCli } from '../util/fixtures';
+import { runCli, seededBytes } from '../util/fixtures';
 import { compareTrees, sevenZipExtractAs, sourceTree } from '../util/udf-oracles';
 import { tmpdir, writeTree } from '../util/tmpdir';
 import { ensureGuest, LISTING_SH, parseListing, parseSections, runGuest } from '../guest/guest';
@@ -25,11 +25,7 @@ import { ensureGuest, LISTING_SH, parseListing, parseSections, runGuest } from '
 const root = tmpdir('df-append-udf-');
 const CREATED = '2026-01-01T00:00:00Z';
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
-const pseudo = (seed: string, n: number) => {
-  const out = Buffer.alloc(n);
-  for (let i = 0, off = 0; off < n; i++, off += 32) createHash('sha256').update(`${seed}:${i}`).digest().copy(out, off);
-  return out;
-};
+const pseudo = seededBytes;
 
 /** A manifest with the default file systems (no "fileSystems": the UDF bridge for a first session). */
 function manifest(name: string, files: Record<string, string | Buffer>, extra: Record<string, unknown> = {}): string {

@@ -16,17 +16,14 @@ import { inspectImage, readBoot } from '../../server/src/engine/inspect';
 import type { UdfEntry } from '../../server/src/engine/inspect/udf';
 import { appendTo, head, xorrisoRead } from '../util/burn-fixtures';
 import { compareTrees, sevenZipExtractAs, sourceTree, udfinfo } from '../util/udf-oracles';
+import { seededBytes } from '../util/fixtures';
 import { tmpdir, writeTree } from '../util/tmpdir';
 import { ensureGuest, LISTING_SH, parseListing, parseSections, runGuest } from '../guest/guest';
 
 const root = tmpdir('df-grow-udf-');
 const CREATED = '2026-01-01T00:00:00Z';
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
-const pseudo = (seed: string, n: number) => {
-  const out = Buffer.alloc(n);
-  for (let i = 0, off = 0; off < n; i++, off += 32) createHash('sha256').update(`${seed}:${i}`).digest().copy(out, off);
-  return out;
-};
+const pseudo = seededBytes;
 
 function manifest(name: string, files: Record<string, string | Buffer>, extra: Record<string, unknown> = {}): string {
   writeTree(path.join(root, name), files);

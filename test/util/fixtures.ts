@@ -62,6 +62,13 @@ export function uniqueContent(label: string, extra = 0): Buffer {
   return Buffer.concat([Buffer.from(`${label}\n`), rnd, Buffer.from('\n')]);
 }
 
+/** `n` deterministic, incompressible bytes: the same `seed` gives the same bytes in every run (SHA-256 blocks). */
+export function seededBytes(seed: string, n: number): Buffer {
+  const out = Buffer.alloc(n);
+  for (let i = 0, off = 0; off < n; i++, off += 32) crypto.createHash('sha256').update(`${seed}:${i}`).digest().copy(out, off);
+  return out;
+}
+
 /**
  * Writes a tree: string/Buffer = file content, object = folder, { symlink } = symlink,
  * { content, mode } = file with permission bits, { dirMode, entries } = folder with permission bits.

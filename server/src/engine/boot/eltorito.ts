@@ -14,10 +14,10 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as zlib from 'node:zlib';
 import type { ManifestDocument, JsonPath } from '../manifest/load';
 import type { BootEntry, DiscProject } from '../manifest/types.generated';
-import type { DirNode, FileNode, TreeNode } from '../model';
+import { pathOf, type DirNode, type FileNode, type TreeNode } from '../model';
+import { crc32 } from '../util/crc32';
 import type { Diagnostic } from '../util/errors';
 import type { BootHooks, IsoImage } from '../iso9660/image';
 import { planFat, type FatPlan } from './fat';
@@ -639,25 +639,6 @@ function guidFrom(hash: Buffer): Buffer {
   return b;
 }
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-/** CRC-32 (IEEE 802.3, as GPT uses: UEFI 5.3.2). */
-export function crc32(b: Buffer): number {
-  const z = (zlib as unknown as { crc32?: (b: Buffer) => number }).crc32;
-  if (z) return z(b) >>> 0;
-  let c = 0xffffffff;
-  for (let k = 0; k < b.length; k++) c = CRC_TABLE[(c ^ b[k]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
 // ---- looking at images ----
 
 function readHead(file: string, bytes: number): Buffer | undefined {
@@ -854,7 +835,7 @@ export function describeBootEntries(b: BootPlan): BootEntryDescription[] {
   return b.entries.map((e) => ({
     platform: e.platform,
     emulation: e.emulation,
-    path: e.hidden ? null : discPathOf(e.node),
+    path: e.hidden ? null : pathOf(e.node),
     bytes: e.node.size,
     sectorCount: e.sectorCount,
     bootInfoTable: e.bootInfoTable,
@@ -865,7 +846,7 @@ export function describeBootEntries(b: BootPlan): BootEntryDescription[] {
 /** A line for the CLI: "bootable: BIOS (…); UEFI (…); hybrid: …". */
 export function describeBoot(b: BootPlan): string {
   const parts = b.entries.map((e) => {
-    const where = e.hidden ? 'hidden' : discPathOf(e.node);
+    const where = e.hidden ? 'hidden' : pathOf(e.node);
     const what = e.esp ? `EFI system partition, FAT${e.esp.fatType}, ${e.node.size} bytes, ${where}` : where;
     const how = e.emulation === 'none' ? `loads ${e.sectorCount} × 512 bytes${e.bootInfoTable ? ', boot info table' : ''}` : `${e.emulation} emulation`;
     return `${PLATFORM_TEXT[e.platform]} (${what}; ${how})`;
@@ -876,10 +857,4 @@ export function describeBoot(b: BootPlan): string {
     line += `; hybrid: ${[mbr, b.hybrid.gpt ? 'GPT with the EFI system partition' : ''].filter(Boolean).join(' + ')}`;
   }
   return line;
-}
-
-function discPathOf(n: FileNode): string {
-  const parts: string[] = [];
-  for (let x: TreeNode | undefined = n; x?.parent; x = x.parent) parts.push(x.name);
-  return '/' + parts.reverse().join('/');
 }

@@ -13,6 +13,7 @@ import { isAllZero, printable } from './bytes';
 import { FIRST_DESCRIPTOR, readVolumeDescriptors } from './descriptors';
 import { Problems } from './problems';
 import { ImageReader, SECTOR } from './reader';
+import { crc32 } from '../util/crc32';
 import type {
   BootCatalogReport,
   BootEmulation,
@@ -575,23 +576,6 @@ function utf16Name(b: Buffer): string {
 
 // ------------------------------------------------------------------------------------------------------------
 // Small helpers
-
-let CRC_TABLE: Uint32Array | null = null;
-
-/** CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320), as the GPT uses. */
-export function crc32(b: Buffer): number {
-  if (!CRC_TABLE) {
-    CRC_TABLE = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      CRC_TABLE[n] = c >>> 0;
-    }
-  }
-  let crc = 0xffffffff;
-  for (let i = 0; i < b.length; i++) crc = CRC_TABLE[(crc ^ b[i]) & 0xff] ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
-}
 
 /** 64-bit little-endian as a number (exact up to 2^53; beyond that, approximate, which no image reaches). */
 function u64(b: Buffer, at: number): number {
